@@ -1,0 +1,15 @@
+"""Constraint registry: every verifiable constraint type, usable for inference, wording and checking."""
+
+from .base import ConstraintType, Params
+from .registry import UnknownConstraintType, all_types, get, get_by_ifeval_id, ids, register
+
+__all__ = [
+    "ConstraintType",
+    "Params",
+    "UnknownConstraintType",
+    "all_types",
+    "get",
+    "get_by_ifeval_id",
+    "ids",
+    "register",
+]

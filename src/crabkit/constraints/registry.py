@@ -1,0 +1,65 @@
+"""The one registry of constraint types. Adding a type is one class plus the ``@register`` line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .base import ConstraintType
+
+__all__ = ["register", "get", "get_by_ifeval_id", "all_types", "ids", "UnknownConstraintType"]
+
+_TYPES: dict[str, ConstraintType] = {}
+_BY_IFEVAL: dict[str, ConstraintType] = {}
+
+
+class UnknownConstraintType(KeyError):
+    """A constraint id that no registered type has."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0])
+
+
+def register(cls: type[ConstraintType]) -> type[ConstraintType]:
+    """Class decorator: instantiate and register a constraint type under its ``id``."""
+    inst = cls()
+    if ":" not in inst.id:
+        raise ValueError(f"constraint id {inst.id!r} lacks a family prefix ('family:name')")
+    if inst.id in _TYPES:
+        raise ValueError(f"constraint id {inst.id!r} registered twice")
+    _TYPES[inst.id] = inst
+    if inst.ifeval_id:
+        _BY_IFEVAL[inst.ifeval_id] = inst
+    return cls
+
+
+def _load() -> None:
+    # Importing the family modules runs their @register lines.
+    from . import families  # noqa: F401
+
+
+def get(type_id: str) -> ConstraintType:
+    _load()
+    try:
+        return _TYPES[type_id]
+    except KeyError:
+        raise UnknownConstraintType(f"unknown constraint type {type_id!r}") from None
+
+
+def get_by_ifeval_id(ifeval_id: str) -> ConstraintType:
+    _load()
+    try:
+        return _BY_IFEVAL[ifeval_id]
+    except KeyError:
+        raise UnknownConstraintType(f"no constraint type for IFEval id {ifeval_id!r}") from None
+
+
+def all_types() -> Iterator[ConstraintType]:
+    """Every registered type, in id order (stable, so samplers are reproducible)."""
+    _load()
+    for type_id in sorted(_TYPES):
+        yield _TYPES[type_id]
+
+
+def ids() -> list[str]:
+    _load()
+    return sorted(_TYPES)
