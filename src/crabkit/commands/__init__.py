@@ -1,0 +1,1 @@
+"""Subcommands of the ``crab`` command, one module each."""
