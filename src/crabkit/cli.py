@@ -14,6 +14,7 @@ import sys
 # Modules under crabkit.commands, each adding one or more subcommands.
 _COMMAND_MODULES = [
     "ifeval",
+    "generate",
 ]
 
 

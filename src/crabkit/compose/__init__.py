@@ -1,0 +1,1 @@
+"""Composition of training examples: forward, reverse, mixed with general chat data."""

@@ -1,0 +1,60 @@
+"""Build nested dataclass configs from YAML/JSON mappings, with errors that name the bad key."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+__all__ = ["load_mapping", "from_mapping", "ConfigError"]
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A config file or value that does not fit the config dataclass."""
+
+
+def load_mapping(path: str | Path) -> dict[str, Any]:
+    """Read a YAML or JSON file holding one mapping."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {p}: {exc.strerror}") from None
+    try:
+        if p.suffix == ".json":
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except Exception as exc:
+        raise ConfigError(f"config {p} is not valid {'JSON' if p.suffix == '.json' else 'YAML'}: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config {p} must hold a mapping at the top level, not {type(data).__name__}")
+    return data
+
+
+def from_mapping(cls: type[T], data: dict[str, Any], base: T | None = None, where: str = "") -> T:
+    """A ``cls`` instance from ``data`` (nested dataclasses included), starting from ``base``."""
+    obj = base if base is not None else cls()
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key, value in data.items():
+        path = f"{where}{key}"
+        if key not in names:
+            raise ConfigError(f"unknown config key {path!r}; known keys: {', '.join(sorted(names))}")
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ConfigError(f"config key {path!r} must be a mapping")
+            value = from_mapping(type(current), value, current, where=path + ".")
+        elif typing.get_origin(hints[key]) is tuple and isinstance(value, list):
+            value = tuple(value)
+        setattr(obj, key, value)
+    return obj

@@ -1,0 +1,84 @@
+"""`crab verify`: re-check every constraint in a constraints.jsonl or IFEval ground-truth file."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crabkit.constraints import UnknownConstraintType, get, get_by_ifeval_id
+
+__all__ = ["VerifyReport", "verify_file", "verify_row"]
+
+
+@dataclass
+class VerifyReport:
+    rows: int = 0
+    checked: int = 0
+    soft_skipped: int = 0
+    violations: list[str] = field(default_factory=list)
+    by_type: Counter = field(default_factory=Counter)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "constraints_checked": self.checked,
+            "soft_constraints_skipped": self.soft_skipped,
+            "violations": len(self.violations),
+            "violations_by_type": dict(sorted(self.by_type.items())),
+        }
+
+
+def _check(type_id: str, response: str, params: dict[str, Any], by_ifeval: bool) -> bool:
+    ctype = get_by_ifeval_id(type_id) if by_ifeval else get(type_id)
+    if by_ifeval:
+        params = ctype.from_kwargs(params or {})
+    return bool(ctype.check(response, params))
+
+
+def verify_row(row: dict[str, Any], where: str, report: VerifyReport) -> None:
+    """Check one row (constraints.jsonl or ground-truth layout), adding to ``report``."""
+    report.rows += 1
+    response = row.get("response")
+    if not isinstance(response, str):
+        report.violations.append(f"{where}: field 'response' missing or not a string")
+        return
+    if "constraints" in row:
+        pairs = [(c.get("type", ""), c.get("params") or {}, False) for c in row["constraints"]]
+    elif "instruction_id_list" in row:
+        kwargs = row.get("kwargs") or [{}] * len(row["instruction_id_list"])
+        pairs = [(t, k, True) for t, k in zip(row["instruction_id_list"], kwargs)]
+    else:
+        report.violations.append(f"{where}: neither 'constraints' nor 'instruction_id_list' present")
+        return
+    for type_id, params, by_ifeval in pairs:
+        if type_id.startswith("soft:"):
+            report.soft_skipped += 1
+            continue
+        report.checked += 1
+        try:
+            ok = _check(type_id, response, params, by_ifeval)
+        except UnknownConstraintType as exc:
+            ok = False
+            type_id = f"{type_id} ({exc})"
+        if not ok:
+            report.by_type[type_id] += 1
+            report.violations.append(f"{where}: {type_id} {json.dumps(params, ensure_ascii=False)[:200]}")
+
+
+def verify_file(path: str | Path) -> VerifyReport:
+    report = VerifyReport()
+    p = Path(path)
+    with open(p, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                report.violations.append(f"{p}:{n}: not valid JSON ({exc.msg})")
+                continue
+            verify_row(row, f"{p}:{n}", report)
+    return report
