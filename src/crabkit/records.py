@@ -47,7 +47,9 @@ class Seed:
 
     def __post_init__(self) -> None:
         if not self.id:
-            self.id = content_id(self.instruction, self.response)
+            # Earlier turns count only when present, so single-turn ids stay content_id(instr, resp).
+            turns = [f"{m.role}\x00{m.content}" for m in self.history]
+            self.id = content_id(*turns, self.instruction, self.response)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
