@@ -193,4 +193,4 @@ def test_shared_seed_pairs_all_constraints_hold_and_types_are_diverse(tmp_path):
 
     prompts = [{k: r[k] for k in ("key", "prompt", "instruction_id_list", "kwargs")} for r in gt]
     result = score(prompts, {r["prompt"]: r["response"] for r in gt})
-    assert result.summary["prompt_strict"] == 1.0
+    assert result.summary()["prompt_strict"] == 1.0

@@ -1,0 +1,127 @@
+"""Plumbing shared by the IFEval-compatible constraint types: params, relations, cached text analyses.
+
+The IFEval types take the reference kwargs as params. Where the reference draws a random value for a
+missing or invalid kwarg, we raise ``ValueError`` naming the type and the kwarg instead: a random
+threshold is never what a caller meant. Bad *responses* never raise.
+
+The analyses that cost real time (Punkt sentences, Treebank words, langdetect) are memoised on the
+exact text, because one scoring pass asks several checks about the same response and the same loose
+variant; ``clear_caches`` empties them (benchmarks call it to time cold passes).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from crabkit import text
+
+__all__ = [
+    "RELATIONS",
+    "clear_caches",
+    "compare",
+    "get_int",
+    "get_relation",
+    "get_str",
+    "get_str_list",
+    "language",
+    "sentence_count",
+    "upper_token_count",
+]
+
+#: The reference's two comparison relations: "less than" is ``<``, "at least" is ``>=``.
+RELATIONS = ("less than", "at least")
+
+_CACHE_SIZE = 1024
+
+
+def _missing(type_id: str, key: str, what: str) -> ValueError:
+    return ValueError(f"{type_id}: param {key!r} must be {what}")
+
+
+def get_int(type_id: str, params: Mapping[str, Any], key: str) -> int:
+    value = params.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _missing(type_id, key, f"an integer (got {value!r})")
+    return value
+
+
+def get_str(type_id: str, params: Mapping[str, Any], key: str) -> str:
+    value = params.get(key)
+    if not isinstance(value, str):
+        raise _missing(type_id, key, f"a string (got {value!r})")
+    return value
+
+
+def get_str_list(type_id: str, params: Mapping[str, Any], key: str) -> list[str]:
+    value = params.get(key)
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
+        raise _missing(type_id, key, f"a non-empty list of strings (got {value!r})")
+    if not all(isinstance(v, str) for v in value):
+        raise _missing(type_id, key, f"a list of strings (got {value!r})")
+    return list(value)
+
+
+def get_relation(type_id: str, params: Mapping[str, Any], key: str = "relation") -> str:
+    value = params.get(key)
+    if value not in RELATIONS:
+        raise _missing(type_id, key, f"one of {RELATIONS} (got {value!r})")
+    return value
+
+
+def compare(count: int, relation: str, threshold: int) -> bool:
+    """``count < threshold`` for "less than", ``count >= threshold`` for "at least"."""
+    return count < threshold if relation == "less than" else count >= threshold
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def sentence_count(value: str) -> int:
+    """Punkt sentences in ``value`` (the reference's ``count_sentences``)."""
+    return text.count_sentences(value)
+
+
+@functools.lru_cache(maxsize=1)
+def _treebank():
+    from nltk.tokenize import NLTKWordTokenizer
+
+    return NLTKWordTokenizer()
+
+
+@functools.lru_cache(maxsize=16 * _CACHE_SIZE)
+def _sentence_upper_tokens(sentence: str) -> int:
+    return sum(1 for token in _treebank().tokenize(sentence) if token.isupper())
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def upper_token_count(value: str) -> int:
+    """NLTK ``word_tokenize`` tokens that are all upper case (``str.isupper``).
+
+    ``word_tokenize`` runs the Treebank tokenizer on each Punkt sentence separately, so counting per
+    sentence (memoised: loose variants repeat most sentences) gives the same total.
+    """
+    return sum(_sentence_upper_tokens(s) for s in text.sentences(value))
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def language(value: str) -> str | None:
+    """langdetect's language code for ``value`` (seed 0, as ``text.detect_language``), or None when it
+    finds no features. Runs ``crabkit._langdetect``, which gives langdetect's exact answers faster."""
+    from langdetect import LangDetectException
+
+    from crabkit import _langdetect
+
+    try:
+        return _langdetect.detect(value, seed=0)
+    except LangDetectException:
+        return None
+
+
+def clear_caches() -> None:
+    """Forget every memoised analysis."""
+    from crabkit import _langdetect
+
+    for fn in (sentence_count, upper_token_count, _sentence_upper_tokens, language):
+        fn.cache_clear()
+    _langdetect.clear_cache()
+    text.clear_memos()
