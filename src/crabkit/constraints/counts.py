@@ -1,0 +1,313 @@
+"""Length types beyond IFEval: word ranges, "around N words", per-sentence and per-paragraph limits,
+word length and character count (the CRAB paper's Digit / Sentence / Paragraph / Word constraints,
+with their checks the right way round).
+
+Counting conventions:
+
+* words are ``\\w+`` runs, as IFEval counts them, over the whole response;
+* sentences and paragraphs come from ``structure.layout``: code blocks and tables are not sentences;
+  headings, bold label lines and list items are sentence units but not paragraphs; a paragraph is a
+  run of plain text lines, ended by a blank line or by any heading, list, table, code or rule line;
+* word length ignores code (fenced and inline) and URLs, which nobody reads as words;
+* characters are those of the response with leading and trailing whitespace removed.
+
+The per-unit limits ("every sentence at most N words") hold vacuously when there is no such unit;
+``infer`` never proposes them then.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from crabkit import text
+
+from ._ifeval import get_int, get_str
+from .base import ConstraintType
+from .numbers import around_nice, round_down_nice, round_up_nice
+from .registry import register
+from .structure import layout
+
+__all__ = [
+    "CHAR_RELATIONS",
+    "MaxSentencesPerParagraph",
+    "MaxWordLength",
+    "MaxWordsPerSentence",
+    "MinSentencesPerParagraph",
+    "NumberCharacters",
+    "WordAround",
+    "WordRange",
+]
+
+#: Relations of ``number_characters``.
+CHAR_RELATIONS = ("at most", "at least")
+
+#: "Around N words" holds within this fraction of N.
+AROUND_TOLERANCE = 0.10
+
+# Below these a length constraint is noise: nobody asks a two-line answer to be "at least 10 words".
+_MIN_WORDS = 30
+_MIN_CHARS = 150
+_MIN_SENTENCES = 3
+# Above these the limit says nothing a person would ask for.
+_MAX_SENTENCE_WORDS = 60
+_MAX_PARAGRAPH_SENTENCES = 10
+_MAX_WORD_CHARS = 20
+
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
+def _by_mode(rng: random.Random, table: Mapping[str, tuple[str, ...]], mode: str, values: dict) -> str:
+    return rng.choice(table[mode]).format(**values)
+
+
+@register
+class WordRange(ConstraintType):
+    """Word count within ``min_words`` and/or ``max_words`` (both inclusive, at least one given)."""
+
+    id = "length_constraints:word_range"
+    phrasings_by_mode: ClassVar[dict[str, tuple[str, ...]]] = {
+        "min": (
+            "Write at least {min_words} words.",
+            "Make sure your answer is no shorter than {min_words} words.",
+            "Your response should contain a minimum of {min_words} words.",
+            "Give a thorough answer of {min_words} words or more.",
+            "Keep the answer to no fewer than {min_words} words.",
+        ),
+        "max": (
+            "Answer in at most {max_words} words.",
+            "Make sure your response does not exceed {max_words} words.",
+            "Your answer should be {max_words} words or fewer.",
+            "Keep the answer within {max_words} words.",
+            "Limit the response to a maximum of {max_words} words.",
+        ),
+        "between": (
+            "Write between {min_words} and {max_words} words.",
+            "Make sure your answer is at least {min_words} and at most {max_words} words long.",
+            "Your response should be {min_words} to {max_words} words in length.",
+            "Keep the length within {min_words}-{max_words} words.",
+            "Aim for a word count no lower than {min_words} and no higher than {max_words}.",
+        ),
+    }
+    phrasings = sum(phrasings_by_mode.values(), ())
+
+    def _bounds(self, params: Mapping[str, Any]) -> tuple[int | None, int | None]:
+        lo = get_int(self.id, params, "min_words") if "min_words" in params else None
+        hi = get_int(self.id, params, "max_words") if "max_words" in params else None
+        if lo is None and hi is None:
+            raise ValueError(f"{self.id}: give 'min_words', 'max_words' or both")
+        return lo, hi
+
+    def check(self, response: str, params: Mapping[str, Any]) -> bool:
+        lo, hi = self._bounds(params)
+        n = text.count_words(response)
+        return (lo is None or n >= lo) and (hi is None or n <= hi)
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        n = text.count_words(response)
+        if n < _MIN_WORDS:
+            return None
+        mode = rng.choice(("min", "max", "between"))
+        params: dict[str, Any] = {}
+        if mode in ("min", "between"):
+            params["min_words"] = round_down_nice(n, rng)
+        if mode in ("max", "between"):
+            params["max_words"] = round_up_nice(n, rng)
+        if params.get("min_words") == params.get("max_words"):
+            return {"max_words": params["max_words"]}  # n itself is round: "between 250 and 250" reads badly
+        return params
+
+    def describe(self, params: Mapping[str, Any], rng: random.Random) -> str:
+        lo, hi = self._bounds(params)
+        mode = "between" if lo is not None and hi is not None else ("min" if lo is not None else "max")
+        return _by_mode(rng, self.phrasings_by_mode, mode, dict(params))
+
+
+@register
+class WordAround(ConstraintType):
+    """About ``num_words`` words: the count is within ±10 % of ``num_words``."""
+
+    id = "length_constraints:word_around"
+    phrasings = (
+        "Write around {num_words} words.",
+        "Make sure your answer is roughly {num_words} words long.",
+        "Your response should be approximately {num_words} words.",
+        "Keep the length close to {num_words} words.",
+        "Aim for about {num_words} words in total.",
+        "The answer should run to something like {num_words} words.",
+    )
+
+    def check(self, response: str, params: Mapping[str, Any]) -> bool:
+        target = get_int(self.id, params, "num_words")
+        return abs(text.count_words(response) - target) <= AROUND_TOLERANCE * target
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        n = text.count_words(response)
+        if n < _MIN_WORDS:
+            return None
+        return {"num_words": around_nice(n)}
+
+
+@register
+class MaxWordsPerSentence(ConstraintType):
+    """Every sentence has at most ``max_words`` words (sentences as in the module docstring)."""
+
+    id = "length_constraints:max_words_per_sentence"
+    phrasings = (
+        "Keep every sentence to {max_words} words or fewer.",
+        "Make sure no sentence runs longer than {max_words} words.",
+        "Each sentence in your answer should contain at most {max_words} words.",
+        "Write short sentences: no more than {max_words} words apiece.",
+        "Limit each sentence to a maximum of {max_words} words.",
+    )
+
+    def check(self, response: str, params: Mapping[str, Any]) -> bool:
+        limit = get_int(self.id, params, "max_words")
+        return all(text.count_words(s) <= limit for s in layout(response).sentences)
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        found = layout(response).sentences
+        if len(found) < _MIN_SENTENCES:
+            return None
+        longest = max(text.count_words(s) for s in found)
+        if longest > _MAX_SENTENCE_WORDS:
+            return None
+        return {"max_words": round_up_nice(longest, rng)}
+
+
+@register
+class MaxSentencesPerParagraph(ConstraintType):
+    """Every paragraph has at most ``max_sentences`` sentences (paragraphs as in the module docstring)."""
+
+    id = "length_constraints:max_sentences_per_paragraph"
+    phrasings = (
+        "Keep each paragraph to at most {max_sentences} sentences.",
+        "Make sure no paragraph has more than {max_sentences} sentences.",
+        "Your paragraphs should have {max_sentences} sentences or fewer each.",
+        "Limit every paragraph to a maximum of {max_sentences} sentences.",
+        "Write paragraphs of no more than {max_sentences} sentences.",
+    )
+
+    def check(self, response: str, params: Mapping[str, Any]) -> bool:
+        limit = get_int(self.id, params, "max_sentences")
+        return all(len(p) <= limit for p in layout(response).paragraphs)
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        paragraphs = layout(response).paragraphs
+        if len(paragraphs) < 2 or sum(len(p) for p in paragraphs) < _MIN_SENTENCES:
+            return None
+        most = max(len(p) for p in paragraphs)
+        if most > _MAX_PARAGRAPH_SENTENCES:
+            return None
+        return {"max_sentences": most + rng.choice((0, 0, 1))}
+
+
+@register
+class MinSentencesPerParagraph(ConstraintType):
+    """Every paragraph has at least ``min_sentences`` sentences (paragraphs as in the module docstring)."""
+
+    id = "length_constraints:min_sentences_per_paragraph"
+    phrasings = (
+        "Write each paragraph with at least {min_sentences} sentences.",
+        "Make sure every paragraph contains {min_sentences} or more sentences.",
+        "Your paragraphs should be developed: no fewer than {min_sentences} sentences each.",
+        "Avoid one-line paragraphs; give each one a minimum of {min_sentences} sentences.",
+        "Keep every paragraph at {min_sentences} sentences or longer.",
+    )
+
+    def check(self, response: str, params: Mapping[str, Any]) -> bool:
+        floor = get_int(self.id, params, "min_sentences")
+        return all(len(p) >= floor for p in layout(response).paragraphs)
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        paragraphs = layout(response).paragraphs
+        if len(paragraphs) < 2:
+            return None
+        least = min(len(p) for p in paragraphs)
+        if least < 2:
+            return None
+        return {"min_sentences": rng.randint(2, least) if least <= 3 else rng.choice((least - 1, least))}
+
+
+def _plain_words(response: str) -> list[str]:
+    """Words outside code and URLs (what a reader would call the answer's words)."""
+    prose = _URL.sub(" ", _INLINE_CODE.sub(" ", layout(response).no_code))
+    return text.words(prose)
+
+
+@register
+class MaxWordLength(ConstraintType):
+    """No word is longer than ``max_chars`` characters (words outside code and URLs)."""
+
+    id = "length_constraints:max_word_length"
+    phrasings = (
+        "Use no word longer than {max_chars} characters.",
+        "Make sure every word in your answer is {max_chars} characters or shorter.",
+        "Your response should avoid long words: {max_chars} characters per word at most.",
+        "Keep each word to {max_chars} characters or fewer.",
+        "Choose plain words, none exceeding {max_chars} characters.",
+    )
+
+    def check(self, response: str, params: Mapping[str, Any]) -> bool:
+        limit = get_int(self.id, params, "max_chars")
+        return all(len(w) <= limit for w in _plain_words(response))
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        found = _plain_words(response)
+        if len(found) < _MIN_WORDS:
+            return None
+        longest = max(len(w) for w in found)
+        if longest > _MAX_WORD_CHARS:
+            return None
+        return {"max_chars": longest + rng.choice((0, 0, 1, 2))}
+
+
+@register
+class NumberCharacters(ConstraintType):
+    """``relation`` ("at most" / "at least") ``num_chars`` characters, surrounding whitespace excluded."""
+
+    id = "length_constraints:number_characters"
+    phrasings_by_mode: ClassVar[dict[str, tuple[str, ...]]] = {
+        "at most": (
+            "Answer in at most {num_chars} characters.",
+            "Make sure your response stays within {num_chars} characters.",
+            "Your answer should not exceed {num_chars} characters, spaces included.",
+            "Keep the whole reply within {num_chars} characters.",
+            "Use no more than {num_chars} characters in total.",
+        ),
+        "at least": (
+            "Write at least {num_chars} characters.",
+            "Make sure your response is no shorter than {num_chars} characters.",
+            "Your answer should run to {num_chars} characters or more, spaces included.",
+            "Keep the reply substantial: a minimum of {num_chars} characters.",
+            "Use no fewer than {num_chars} characters in total.",
+        ),
+    }
+    phrasings = sum(phrasings_by_mode.values(), ())
+
+    def _relation(self, params: Mapping[str, Any]) -> str:
+        relation = get_str(self.id, params, "relation")
+        if relation not in CHAR_RELATIONS:
+            raise ValueError(
+                f"{self.id}: param 'relation' must be one of {CHAR_RELATIONS} (got {relation!r})"
+            )
+        return relation
+
+    def check(self, response: str, params: Mapping[str, Any]) -> bool:
+        limit = get_int(self.id, params, "num_chars")
+        n = len(response.strip())
+        return n <= limit if self._relation(params) == "at most" else n >= limit
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        n = len(response.strip())
+        if n < _MIN_CHARS:
+            return None
+        if rng.random() < 0.5:
+            return {"relation": "at most", "num_chars": round_up_nice(n, rng)}
+        return {"relation": "at least", "num_chars": round_down_nice(n, rng)}
+
+    def describe(self, params: Mapping[str, Any], rng: random.Random) -> str:
+        return _by_mode(rng, self.phrasings_by_mode, self._relation(params), dict(params))

@@ -1,0 +1,283 @@
+"""Types about what text appears: required keywords, a banned punctuation mark, the opening phrase.
+
+Keywords are matched literally (``re.escape``, never as a pattern), case-insensitively, as whole
+words or phrases: no word character may touch either end, and the words of a phrase may be separated
+by any run of whitespace. ``infer`` picks them with YAKE over a bounded prefix of the response's
+prose, preferring phrases that share a word with the instruction.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ._ifeval import get_str, get_str_list
+from .base import ConstraintType
+from .registry import register
+from .structure import layout
+
+__all__ = ["KEYWORD_SCAN_CHARS", "MARKS", "IncludeKeywords", "NoMark", "StartPhrase", "keyword_candidates"]
+
+#: YAKE reads at most this many characters of prose: it costs about 1 ms per 100 characters (and
+#: ~2 ms for any text at all), and a response's opening states its topic anyway.
+KEYWORD_SCAN_CHARS = 300
+
+_MIN_KEYWORD_WORDS = 40
+_KEYWORD_POOL = 6
+_MARKDOWN_NOISE = re.compile(r"[*_#>|`~]+|!?\[([^\]]*)\]\([^)]*\)|\bhttps?://\S+")
+_WORD = re.compile(r"\w+")
+# Openers and fillers YAKE ranks high in chat answers but nobody would ask to include.
+_FILLERS = frozenset(
+    """sure certainly absolutely great question glad happy hope help helps answer note example step steps
+    summary conclusion overall however additionally finally firstly secondly lastly ok okay yes thanks
+    thank please let including include includes using use used make makes made get gets provide
+    provides consider ensure engage adjust create creating year years way ways thing things lot lots
+    time times factor factors important key different various several good best better many much like
+    level levels type types part parts kind kinds""".split()  # noqa: SIM905  (a word list reads best as text)
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+    parts = [re.escape(p) for p in keyword.split()]
+    return re.compile(r"(?<!\w)" + r"\s+".join(parts) + r"(?!\w)", re.IGNORECASE)
+
+
+def contains_keyword(response: str, keyword: str) -> bool:
+    """Whether ``keyword`` occurs in ``response`` as a whole word/phrase, ignoring case."""
+    return bool(keyword.strip()) and _keyword_pattern(keyword.strip()).search(response) is not None
+
+
+@functools.lru_cache(maxsize=1)
+def _extractor():
+    import yake
+
+    # Bigrams at most: a three-word keyword is rarely what a person lists, and n costs time.
+    return yake.KeywordExtractor(lan="en", n=2, top=12, dedup_lim=0.7)
+
+
+def _scan_text(response: str) -> str:
+    prose = _MARKDOWN_NOISE.sub(lambda m: m.group(1) or " ", layout(response).no_code)
+    if len(prose) > KEYWORD_SCAN_CHARS:
+        cut = prose.rfind(" ", 0, KEYWORD_SCAN_CHARS)
+        prose = prose[: cut if cut > 0 else KEYWORD_SCAN_CHARS]
+    return prose
+
+
+def _is_content(phrase: str, stopwords: frozenset[str] | set[str]) -> bool:
+    tokens = phrase.split()
+    if not tokens or len(phrase) < 3:
+        return False
+    for tok in tokens:
+        low = tok.lower()
+        if not low.replace("-", "").replace("'", "").isalpha() or low in _FILLERS:
+            return False
+    return tokens[0].lower() not in stopwords and tokens[-1].lower() not in stopwords
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _whole_hits(haystack: str, needle: str, most: int = 2) -> int:
+    """Occurrences of ``needle`` in ``haystack`` not touching a word character (up to ``most``).
+
+    A plain-string scan: compiling a pattern per candidate phrase would cost more than YAKE's ranking.
+    """
+    hits = start = 0
+    while hits < most:
+        i = haystack.find(needle, start)
+        if i < 0:
+            break
+        end = i + len(needle)
+        if (i == 0 or not _is_word_char(haystack[i - 1])) and (
+            end == len(haystack) or not _is_word_char(haystack[end])
+        ):
+            hits += 1
+        start = i + 1
+    return hits
+
+
+def keyword_candidates(response: str, instruction: str = "") -> list[str]:
+    """Content keywords of ``response``, best first, each occurring in it as a whole word/phrase.
+
+    YAKE ranks the phrases of the response's opening prose (``KEYWORD_SCAN_CHARS``). Phrases that
+    share a word with the instruction come first, then phrases the whole response uses more than
+    once (its real topic), each group in YAKE's order; a phrase that is neither is dropped.
+    """
+    extractor = _extractor()
+    stopwords = extractor.stopword_set
+    topic = {w[:5] for w in _WORD.findall(instruction.lower()) if len(w) > 2 and w not in stopwords}
+    lowered = response.lower()
+    found: list[tuple[bool, bool, int, str]] = []
+    for rank, (phrase, _score) in enumerate(extractor.extract_keywords(_scan_text(response))):
+        phrase = " ".join(phrase.split())
+        if not _is_content(phrase, stopwords):
+            continue
+        hits = _whole_hits(lowered, phrase.lower())
+        if not hits:
+            continue
+        # Lower-case it unless the response only ever writes it capitalised (a name).
+        if _whole_hits(response, phrase.lower(), 1):
+            phrase = phrase.lower()
+        related = any(w[:5] in topic for w in _WORD.findall(phrase.lower()))
+        if hits < 2 and not related:
+            continue  # used once and off the instruction's topic ("deeply nuanced"): not what it is about
+        found.append((not related, hits < 2, rank, phrase))
+    found.sort()
+    ranked = [phrase for *_, phrase in found]
+    # "Babbage" alone is a worse keyword than "Charles Babbage" when both are candidates.
+    in_phrases = {w for p in ranked if " " in p for w in p.lower().split()}
+    return [p for p in ranked if " " in p or p.lower() not in in_phrases]
+
+
+@register
+class IncludeKeywords(ConstraintType):
+    """Every keyword in ``keywords`` appears as a whole word/phrase (case-insensitive, literal)."""
+
+    id = "keywords:include"
+    phrasings = (
+        "Include the keywords {keywords} in your response.",
+        "Make sure your answer mentions {keywords}.",
+        "Your response should use the following terms: {keywords}.",
+        "Work the words {keywords} into your answer.",
+        "Be sure to bring up {keywords} somewhere in the reply.",
+        "Mention each of these key terms at least once: {keywords}.",
+    )
+
+    def check(self, response: str, params: Mapping[str, Any]) -> bool:
+        keywords = get_str_list(self.id, params, "keywords")
+        return all(contains_keyword(response, k) for k in keywords)
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        if len(_WORD.findall(response)) < _MIN_KEYWORD_WORDS:
+            return None
+        pool = keyword_candidates(response, instruction)[:_KEYWORD_POOL]
+        if not pool:
+            return None
+        want = rng.choice((1, 2, 2, 3, 3))
+        chosen: list[str] = []
+        used: set[str] = set()
+        for phrase in rng.sample(pool, len(pool)):
+            words = set(phrase.lower().split())
+            if words & used:
+                continue  # "pain" and "pain relief" would be one keyword asked twice
+            chosen.append(phrase)
+            used |= words
+            if len(chosen) == want:
+                break
+        params = {"keywords": chosen}
+        return params if self.check(response, params) else None
+
+    def describe_values(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        quoted = [f'"{k}"' for k in get_str_list(self.id, params, "keywords")]
+        joined = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+        return {"keywords": joined}
+
+
+#: The marks ``no_mark`` can ban, each with the characters that count as it (full-width forms and
+#: Spanish inverted marks are the same mark to a reader).
+MARKS: dict[str, str] = {",": ",，", ":": ":：", "?": "?？¿", "!": "!！¡"}
+_MARK_NAMES = {",": "commas", ":": "colons", "?": "question marks", "!": "exclamation marks"}
+_MIN_MARK_WORDS = 30
+
+
+@register
+class NoMark(ConstraintType):
+    """The response contains no ``mark`` (one of ``, : ? !``, full-width forms included)."""
+
+    id = "punctuation:no_mark"
+    phrasings = (
+        "Do not use any {name} in your response.",
+        "Make sure your answer contains no {name} ({mark}).",
+        "Your response should be free of {name}.",
+        "Avoid the character {mark} entirely.",
+        "Write the whole answer without a single {mark}.",
+        "Keep {name} out of your reply.",
+    )
+
+    def _mark(self, params: Mapping[str, Any]) -> str:
+        mark = get_str(self.id, params, "mark")
+        if mark not in MARKS:
+            raise ValueError(f"{self.id}: param 'mark' must be one of {tuple(MARKS)} (got {mark!r})")
+        return mark
+
+    def check(self, response: str, params: Mapping[str, Any]) -> bool:
+        return not any(ch in response for ch in MARKS[self._mark(params)])
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        if len(_WORD.findall(response)) < _MIN_MARK_WORDS:
+            return None
+        absent = [m for m, chars in MARKS.items() if not any(ch in response for ch in chars)]
+        return {"mark": rng.choice(absent)} if absent else None
+
+    def describe_values(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        mark = self._mark(params)
+        return {"mark": f'"{mark}"', "name": _MARK_NAMES[mark]}
+
+
+_LEAD = re.compile(r"^[\s*_#>]+")
+_EMPHASIS = re.compile(r"[*_]+")
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+_NOT_PROSE_START = re.compile(r"^\s*(?:```|~~~|\||[-*+•]\s|\d+[.)]\s)")
+_CLAUSE_END = re.compile(r"[,.!?:;]$")
+_MIN_START_WORDS = 20
+_MAX_PHRASE_WORDS = 8
+
+
+def _normalize_start(s: str) -> str:
+    """Lower-cased text with leading markup, emphasis markers and odd spacing taken out."""
+    s = _LEAD.sub("", s.translate(_QUOTES))
+    return " ".join(_EMPHASIS.sub("", s).split()).casefold()
+
+
+@register
+class StartPhrase(ConstraintType):
+    """The response starts with ``phrase`` (case-insensitive; leading whitespace, ``#``/``>`` markers
+    and ``*``/``_`` emphasis ignored; the phrase must end at a word boundary)."""
+
+    id = "startend:start_phrase"
+    phrasings = (
+        'Begin your response with the words "{phrase}".',
+        'Make sure your answer opens with "{phrase}".',
+        'Your reply should start with the phrase "{phrase}".',
+        'Start off with "{phrase}" and continue from there.',
+        'Open the answer with exactly these words: "{phrase}".',
+        'Let the first words of your response be "{phrase}".',
+    )
+
+    def check(self, response: str, params: Mapping[str, Any]) -> bool:
+        phrase = _normalize_start(get_str(self.id, params, "phrase"))
+        if not phrase:
+            return False
+        head = _normalize_start(response.lstrip()[: 4 * len(phrase) + 64])
+        if not head.startswith(phrase):
+            return False
+        rest = head[len(phrase) : len(phrase) + 1]
+        return not (rest and rest.isalnum() and phrase[-1].isalnum())
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        if len(_WORD.findall(response)) < _MIN_START_WORDS or _NOT_PROSE_START.match(response):
+            return None
+        first = _LEAD.sub("", response.lstrip()).split("\n", 1)[0]
+        tokens = _EMPHASIS.sub("", first.translate(_QUOTES)).split()
+        if len(tokens) < 2:
+            return None
+        top = min(len(tokens), _MAX_PHRASE_WORDS)
+        clause_ends = [k for k in range(2, top + 1) if _CLAUSE_END.search(tokens[k - 1])]
+        # Otherwise cut after a content word: "Growing plants from seeds" rather than "... seeds is a".
+        stopwords = _extractor().stopword_set
+        content_ends = [k for k in range(min(3, top), top + 1) if tokens[k - 1].lower() not in stopwords]
+        if clause_ends and (rng.random() < 0.7 or not content_ends):
+            k = rng.choice(clause_ends)
+        elif content_ends:
+            k = rng.choice(content_ends)
+        else:
+            return None
+        phrase = " ".join(tokens[:k]).rstrip(",;:-\u2014")
+        if len(_WORD.findall(phrase)) < 2 or not self.check(response, {"phrase": phrase}):
+            return None
+        return {"phrase": phrase}
