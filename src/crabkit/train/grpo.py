@@ -1,0 +1,119 @@
+"""GRPO with TRL's GRPOTrainer, rewarded by crabkit's checkers (``constraint_reward``).
+
+Input rows: ``prompt`` (string or messages) or ``instruction``, plus the constraints as IFEval
+columns (``instruction_id_list``, ``kwargs``) or crabkit ``constraints`` -- so a run's
+``ifeval_ground_truth.jsonl`` (and ``constraints.jsonl``, and ``crab pairs`` output) train as-is.
+Every constraint id is resolved when the file is read, so a typo fails before any training step.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from crabkit.constraints import UnknownConstraintType
+
+from ._common import (
+    DataError,
+    TrainResult,
+    base_defaults,
+    check_messages,
+    finish,
+    load_for_training,
+    meta,
+    read_jsonl,
+)
+from .config import LoraOptions, ModelOptions, build_trl_config
+from .rewards import checks_for_row, constraint_reward
+
+__all__ = ["grpo_config", "load_grpo_dataset", "train_grpo"]
+
+log = logging.getLogger(__name__)
+
+
+def _prompt(row: dict[str, Any], where: str, chat: bool) -> Any:
+    prompt = row.get("prompt", row.get("instruction"))
+    if isinstance(prompt, str) and prompt.strip():
+        return [{"role": "user", "content": prompt}] if chat else prompt
+    if isinstance(prompt, list) and chat:
+        return check_messages(prompt, where, "prompt")
+    raise DataError(f"{where}: field 'prompt' must be a non-empty string" + (" or messages" if chat else ""))
+
+
+def load_grpo_dataset(path: str | Path, chat: bool = True) -> Any:
+    """A ``datasets.Dataset`` with ``prompt`` and the constraint columns ``constraint_reward`` reads.
+
+    The constraint columns are stored as JSON text: IFEval kwargs differ in keys from row to row,
+    which Arrow would widen into sparse structs. Rows without a verifiable constraint are dropped.
+    """
+    from datasets import Dataset
+
+    rows, skipped = [], 0
+    for where, row in read_jsonl(path):
+        ids, kwargs, constraints = row.get("instruction_id_list"), row.get("kwargs"), row.get("constraints")
+        try:
+            checks = checks_for_row(ids, kwargs, constraints)
+        except (UnknownConstraintType, ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise DataError(f"{where}: bad constraint columns: {exc}") from None
+        if not checks:
+            skipped += 1
+            continue
+        rows.append(
+            {
+                "prompt": _prompt(row, where, chat),
+                "instruction_id_list": list(ids or []),
+                "kwargs": json.dumps(kwargs or []),
+                "constraints": json.dumps(constraints or []),
+            }
+        )
+    if skipped:
+        log.info("%s: %d rows without a verifiable constraint skipped", path, skipped)
+    if not rows:
+        raise DataError(f"{path}: no rows with verifiable constraints")
+    return Dataset.from_list(rows)
+
+
+def grpo_config(out_dir: str | Path, fields: dict[str, Any] | None = None) -> Any:
+    """A ``GRPOConfig`` with crabkit's defaults (output dir, no bf16 on CPU) updated with ``fields``."""
+    from trl import GRPOConfig
+
+    return build_trl_config(GRPOConfig, fields or {}, base_defaults(out_dir))
+
+
+def train_grpo(
+    data: str | Path,
+    model: str,
+    out_dir: str | Path,
+    *,
+    trl_fields: dict[str, Any] | None = None,
+    lora: LoraOptions | None = None,
+    model_options: ModelOptions | None = None,
+    chat: bool = True,
+    all_or_nothing: bool = False,
+) -> TrainResult:
+    """GRPO-train ``model`` on the prompts in ``data`` with the constraint pass rate as reward.
+
+    ``all_or_nothing`` rewards 1 only when every constraint holds (IFEval's strict prompt level).
+    """
+    import functools
+
+    from trl import GRPOTrainer
+
+    args = grpo_config(out_dir, trl_fields)
+    dataset = load_grpo_dataset(data, chat)
+    lm, tokenizer = load_for_training(model, model_options or ModelOptions(), assistant_masks=False)
+    reward = constraint_reward
+    if all_or_nothing:
+        reward = functools.update_wrapper(functools.partial(constraint_reward, all_or_nothing=True), constraint_reward)
+    trainer = GRPOTrainer(
+        model=lm,
+        reward_funcs=reward,
+        args=args,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=lora.peft_config() if lora else None,
+    )
+    trainer.train()
+    return finish(trainer, out_dir, lora=lora, meta=meta("grpo", data, model, lora, args))

@@ -1,0 +1,89 @@
+"""Supervised fine-tuning on ``train.jsonl`` (forward + reverse + mix conversations) with TRL's SFTTrainer.
+
+Loss is on assistant tokens only (``assistant_only_loss``): the constraints and demonstrations in
+the prompt are context, not targets. The model's chat template gets ``{% generation %}`` markers
+where it lacks them (see ``crabkit.train.models``), and the tokenizer is saved with that template.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from ._common import (
+    DataError,
+    TrainResult,
+    base_defaults,
+    check_messages,
+    finish,
+    load_for_training,
+    meta,
+    read_jsonl,
+)
+from .config import LoraOptions, ModelOptions, build_trl_config
+
+__all__ = ["load_sft_dataset", "sft_config", "train_sft"]
+
+log = logging.getLogger(__name__)
+
+
+def load_sft_dataset(path: str | Path, kinds: list[str] | None = None) -> Any:
+    """A ``datasets.Dataset`` with one ``messages`` column from a ``train.jsonl`` (or any messages JSONL).
+
+    ``kinds`` keeps only rows whose ``kind`` is listed (``forward``, ``reverse``, ``mix``).
+    """
+    from datasets import Dataset
+
+    rows = []
+    for where, row in read_jsonl(path):
+        if kinds and row.get("kind") not in kinds:
+            continue
+        messages = check_messages(row.get("messages"), where)
+        if not any(m["role"] == "assistant" and m["content"] for m in messages):
+            raise DataError(f"{where}: field 'messages' has no assistant turn to learn from")
+        rows.append({"messages": messages})
+    if not rows:
+        raise DataError(f"{path}: no training rows" + (f" of kind {', '.join(kinds)}" if kinds else ""))
+    return Dataset.from_list(rows)
+
+
+def sft_config(out_dir: str | Path, fields: dict[str, Any] | None = None) -> Any:
+    """An ``SFTConfig``: crabkit's defaults (assistant-only loss, output dir) updated with ``fields``."""
+    from trl import SFTConfig
+
+    defaults = {**base_defaults(out_dir), "assistant_only_loss": True}
+    return build_trl_config(SFTConfig, fields or {}, defaults)
+
+
+def train_sft(
+    data: str | Path,
+    model: str,
+    out_dir: str | Path,
+    *,
+    trl_fields: dict[str, Any] | None = None,
+    lora: LoraOptions | None = None,
+    model_options: ModelOptions | None = None,
+    kinds: list[str] | None = None,
+) -> TrainResult:
+    """Fine-tune ``model`` on the conversations in ``data`` and save it (or its LoRA adapter) to ``out_dir``.
+
+    ``trl_fields`` are ``SFTConfig`` fields (a config file's top level); ``lora`` turns on PEFT LoRA.
+
+    >>> train_sft("runs/demo/train.jsonl", "embedded", "runs/sft", lora=LoraOptions())  # doctest: +SKIP
+    """
+    from trl import SFTTrainer
+
+    args = sft_config(out_dir, trl_fields)
+    dataset = load_sft_dataset(data, kinds)
+    model_options = model_options or ModelOptions()
+    lm, tokenizer = load_for_training(model, model_options, assistant_masks=args.assistant_only_loss)
+    trainer = SFTTrainer(
+        model=lm,
+        args=args,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=lora.peft_config() if lora else None,
+    )
+    trainer.train()
+    return finish(trainer, out_dir, lora=lora, meta=meta("sft", data, model, lora, args))
