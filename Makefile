@@ -12,14 +12,23 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
+DEMO_STAMP := $(VENV)/.demo-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+# The demo needs only the base install (rules-only back-translation, no torch, no LLM).
+$(DEMO_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $(DEMO_STAMP)
+
+# Tests also exercise the LLM client, HF datasets, training on a tiny model and the report.
+# torch is pinned to the CPU build served locally (any other version pulls a CUDA build).
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,llm,hf,train,report]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/crab demo --out runs/demo
 
 test: $(STAMP)
