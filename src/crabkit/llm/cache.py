@@ -1,0 +1,197 @@
+"""An SQLite response cache and the backend wrapper that uses it, so no request is paid for twice.
+
+:class:`CachedBackend` looks every request up by :meth:`ChatRequest.cache_key`, sends only the
+missing ones (each distinct request once), and stores each answer the moment it arrives: a run killed
+mid-batch keeps everything finished so far, and the rerun sends only the rest. Only successful
+answers are stored, so failures are retried on the next run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crabkit.llm.base import Backend, ChatRequest, ChatResult, OnResult
+
+__all__ = ["CacheStats", "CachedBackend", "ResponseCache"]
+
+# Stay under SQLite's bound-parameter limit (999 on old builds).
+_CHUNK = 500
+
+
+class ResponseCache:
+    """Key -> successful :class:`ChatResult`, in one SQLite file (WAL, safe for several processes).
+
+    >>> cache = ResponseCache(":memory:")
+    >>> cache.put("k", ChatResult(text="hi"))
+    >>> cache.get("k").text
+    'hi'
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # Autocommit: every put is durable on its own, so a kill loses at most the answer in flight.
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
+        self._lock = threading.Lock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, result TEXT NOT NULL, created REAL NOT NULL)"
+        )
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, ChatResult]:
+        keys = list(dict.fromkeys(keys))
+        found: dict[str, ChatResult] = {}
+        with self._lock:
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(f"SELECT key, result FROM responses WHERE key IN ({marks})", chunk)
+                for key, blob in rows:
+                    found[key] = ChatResult.from_json({**json.loads(blob), "cached": True, "key": key})
+        return found
+
+    def get(self, key: str) -> ChatResult | None:
+        return self.get_many([key]).get(key)
+
+    def put(self, key: str, result: ChatResult) -> bool:
+        """Store ``result`` under ``key`` if it succeeded; return whether it was stored."""
+        if not result.ok:
+            return False
+        blob = {k: v for k, v in result.to_json().items() if k not in ("cached", "key", "error")}
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO responses (key, result, created) VALUES (?, ?, ?)",
+                (key, json.dumps(blob, ensure_ascii=False), time.time()),
+            )
+        return True
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+@dataclass
+class CacheStats:
+    """What a :class:`CachedBackend` did. ``misses`` counts requests not in the cache; ``sent`` the
+    distinct ones handed to the inner backend; ``est_prompt_tokens`` (chars/4) covers what was sent,
+    or in a dry run what would have been."""
+
+    hits: int = 0
+    misses: int = 0
+    sent: int = 0
+    failed: int = 0
+    capped: int = 0
+    est_prompt_tokens: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class CachedBackend(Backend):
+    """Wraps a backend with a :class:`ResponseCache`.
+
+    ``dry_run``: send nothing; count what would be sent (results carry an error saying so).
+    ``max_requests``: send at most this many new requests over the wrapper's life; the rest get the
+    error ``"max_requests reached"``.
+    """
+
+    name = "cached"
+
+    def __init__(
+        self,
+        inner: Backend,
+        cache: ResponseCache | str | Path | None = None,
+        *,
+        dry_run: bool = False,
+        max_requests: int | None = None,
+    ) -> None:
+        self.inner = inner
+        self.model = inner.model
+        self.cache = cache if isinstance(cache, ResponseCache) else ResponseCache(cache or ":memory:")
+        self.dry_run, self.max_requests = dry_run, max_requests
+        self.stats = CacheStats()
+
+    def __repr__(self) -> str:
+        return f"CachedBackend({self.inner!r}, cache={self.cache.path!r}, dry_run={self.dry_run})"
+
+    def resolve(self, request: ChatRequest) -> ChatRequest:
+        return self.inner.resolve(request)
+
+    def generate(
+        self, requests: Sequence[ChatRequest], on_result: OnResult | None = None
+    ) -> list[ChatResult]:
+        requests = [self.resolve(r) for r in requests]
+        keys = [r.cache_key() for r in requests]
+        results: list[ChatResult | None] = [None] * len(requests)
+
+        def finish(i: int, result: ChatResult) -> None:
+            results[i] = result
+            if on_result is not None:
+                on_result(i, result)
+
+        found = self.cache.get_many(keys)
+        waiting: dict[str, list[int]] = {}  # key -> indices of the requests that want its answer
+        for i, key in enumerate(keys):
+            if key in found:
+                self.stats.hits += 1
+                finish(i, found[key])
+            else:
+                self.stats.misses += 1
+                waiting.setdefault(key, []).append(i)
+
+        to_send = list(waiting)
+        if self.max_requests is not None:
+            room = max(0, self.max_requests - self.stats.sent)
+            for key in to_send[room:]:
+                self.stats.capped += len(waiting[key])
+                for i in waiting[key]:
+                    finish(i, ChatResult(error="max_requests reached", key=key))
+            to_send = to_send[:room]
+
+        batch = [requests[waiting[key][0]] for key in to_send]
+        estimate = sum(math.ceil(r.prompt_chars() / 4) for r in batch)
+        self.stats.est_prompt_tokens += estimate
+        if self.dry_run:
+            for key in to_send:
+                for i in waiting[key]:
+                    finish(i, ChatResult(error="dry run: not sent", key=key))
+            return [r for r in results if r is not None]  # all filled by now
+
+        def store(j: int, result: ChatResult) -> None:
+            key = to_send[j]
+            result.key = key
+            if not self.cache.put(key, result):
+                self.stats.failed += 1
+            for n, i in enumerate(waiting[key]):
+                finish(i, result if n == 0 else dataclasses.replace(result))
+
+        self.stats.sent += len(batch)
+        if batch:
+            answered = self.inner.generate(batch, on_result=store)
+            # Backends that ignore on_result still get their answers stored.
+            for j, result in enumerate(answered):
+                if results[waiting[to_send[j]][0]] is None:
+                    store(j, result)
+        return [r if r is not None else ChatResult(error="no result", key=k) for r, k in zip(results, keys)]
+
+    def close(self) -> None:
+        self.inner.close()
+        self.cache.close()
