@@ -7,14 +7,25 @@ finds no features counts as English, as in the reference. Capitalised words are 
 
 from __future__ import annotations
 
+import random
+import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from ._ifeval import compare, get_int, get_relation, language, upper_token_count
 from .base import ConstraintType
+from .length import relation_bound
+from .numbers import round_down_nice
 from .registry import register
 
 __all__ = ["CapitalWordFrequency", "EnglishCapital", "EnglishLowercase"]
+
+_LETTER_WORD = re.compile(r"[^\W\d_]{2,}")
+# A whole response in one case is only a choice worth asking for when there is prose to see it in.
+_MIN_CAPITAL_WORDS = 5
+_MIN_LOWERCASE_WORDS = 10
+# "Fewer than N all-caps words" is only asked of responses with few capital letters to begin with.
+_FEW_CAPITALS = 30
 
 
 def _is_english(value: str) -> bool:
@@ -22,14 +33,36 @@ def _is_english(value: str) -> bool:
     return found is None or found == "en"
 
 
+def _letter_words(response: str, most: int) -> int:
+    """Words of two or more letters in ``response``, counted up to ``most`` (enough to decide)."""
+    n = 0
+    for _ in _LETTER_WORD.finditer(response):
+        n += 1
+        if n >= most:
+            break
+    return n
+
+
 @register
 class EnglishCapital(ConstraintType):
     """Every cased letter is upper case (``str.isupper``) and the text is English."""
 
     id = ifeval_id = "change_case:english_capital"
+    phrasings = (
+        "Write your entire response in English, using capital letters only.",
+        "Make sure every letter of your answer is upper case, and answer in English.",
+        "Your whole response should be in English and in ALL CAPITAL LETTERS.",
+        "Do not use any lowercase letters: reply in English, all in capitals.",
+        "Keep the entire answer in English and in uppercase from start to finish.",
+    )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         return response.isupper() and _is_english(response)
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        if not response.isupper() or _letter_words(response, _MIN_CAPITAL_WORDS) < _MIN_CAPITAL_WORDS:
+            return None
+        return {} if _is_english(response) else None
 
 
 @register
@@ -37,9 +70,37 @@ class EnglishLowercase(ConstraintType):
     """Every cased letter is lower case (``str.islower``) and the text is English."""
 
     id = ifeval_id = "change_case:english_lowercase"
+    phrasings = (
+        "Write your entire response in English, using lowercase letters only.",
+        "Make sure your answer is in English and contains no capital letters at all.",
+        "Your whole response should be in English and entirely in lowercase.",
+        "Do not use any capital letters; answer in English, all lowercase.",
+        "Keep every letter of your English reply lowercase, even at the start of sentences.",
+    )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         return response.islower() and _is_english(response)
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        if not response.islower() or _letter_words(response, _MIN_LOWERCASE_WORDS) < _MIN_LOWERCASE_WORDS:
+            return None
+        return {} if _is_english(response) else None
+
+
+def _capital_chunks(response: str) -> int:
+    """Whitespace-separated chunks that are all capitals (``str.isupper``) with two or more of them.
+
+    A lower bound on the reference's count without running its tokenizer: every token NLTK makes of
+    such a chunk has no lower-case letter, at least one has an upper-case one, and tokens never span
+    whitespace, so each chunk yields at least one distinct all-capital token.
+    """
+    return sum(1 for chunk in response.split() if chunk.isupper() and sum(map(str.isupper, chunk)) >= 2)
+
+
+def _capital_letters(response: str) -> int:
+    """Upper-case characters: an upper bound on the reference's count, since every all-capital token
+    holds at least one and tokens never overlap."""
+    return sum(map(str.isupper, response))
 
 
 @register
@@ -47,8 +108,50 @@ class CapitalWordFrequency(ConstraintType):
     """All-capital words (``USA``, ``OK``) occur ``capital_relation`` ``capital_frequency`` times."""
 
     id = ifeval_id = "change_case:capital_word_frequency"
+    phrasings_by_relation: ClassVar[dict[str, tuple[str, ...]]] = {
+        "at least": (
+            "Use at least {capital_frequency} words written entirely in capital letters.",
+            "Make sure at least {capital_frequency} words in your response are in ALL CAPS.",
+            "Your answer should contain {capital_frequency} or more all-capital words.",
+            "Do not use fewer than {capital_frequency} fully capitalised words.",
+            "Include a minimum of {capital_frequency} words in all capital letters for emphasis.",
+        ),
+        "less than": (
+            "Use fewer than {capital_frequency} words written entirely in capital letters.",
+            "Make sure less than {capital_frequency} words in your response are in ALL CAPS.",
+            "Your answer should contain under {capital_frequency} all-capital words.",
+            "Do not use {capital_frequency} or more fully capitalised words.",
+            "Keep all-caps words rare: fewer than {capital_frequency} of them.",
+        ),
+    }
+    phrasings = sum(phrasings_by_relation.values(), ())
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         frequency = get_int(self.id, params, "capital_frequency")
         relation = get_relation(self.id, params, "capital_relation")
         return compare(upper_token_count(response), relation, frequency)
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        if _letter_words(response, _MIN_CAPITAL_WORDS) < _MIN_CAPITAL_WORDS:
+            return None
+        # Both bounds come from cheap counts that bracket the reference's (see _capital_chunks and
+        # _capital_letters), so inference never runs its tokenizer.
+        acronyms = _capital_chunks(response)
+        capitals = _capital_letters(response)
+        relations = [
+            r for r, ok in (("at least", acronyms > 0), ("less than", capitals <= _FEW_CAPITALS)) if ok
+        ]
+        if not relations:
+            return None  # capitals everywhere but no all-caps word: nothing a person would ask for
+        if rng.choice(relations) == "at least":
+            return {
+                "capital_relation": "at least",
+                "capital_frequency": max(round_down_nice(acronyms, rng), 1),
+            }
+        found = relation_bound(capitals, rng, ("less than",))
+        assert found is not None  # "less than" always fits
+        return {"capital_relation": "less than", "capital_frequency": found[1]}
+
+    def describe(self, params: Mapping[str, Any], rng: random.Random) -> str:
+        relation = get_relation(self.id, params, "capital_relation")
+        return rng.choice(self.phrasings_by_relation[relation]).format(**params)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +15,8 @@ __all__ = ["RepeatPrompt", "TwoResponses"]
 
 SEPARATOR = "******"
 
+_WORD = re.compile(r"\w+")
+
 
 @register
 class TwoResponses(ConstraintType):
@@ -22,6 +26,14 @@ class TwoResponses(ConstraintType):
     """
 
     id = ifeval_id = "combination:two_responses"
+    phrasings = (
+        "Give two different responses, separated by six asterisks: ******.",
+        "Make sure you write two distinct answers, with a line of six asterisks (******) between them.",
+        "Your reply should contain two different responses and nothing else, divided by ******.",
+        "Provide exactly two alternative answers; separate them with the symbols ******.",
+        "Do not give just one answer: write two different ones, split by ******.",
+        "Keep the two responses apart with six asterisks (******), and make them genuinely different.",
+    )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         pieces = response.split(SEPARATOR)
@@ -34,13 +46,38 @@ class TwoResponses(ConstraintType):
                 return False
         return len(answers) == 2 and answers[0].strip() != answers[1].strip()
 
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        if SEPARATOR not in response:
+            return None
+        return {} if self.check(response, {}) else None
+
 
 @register
 class RepeatPrompt(ConstraintType):
     """The response starts with ``prompt_to_repeat``, ignoring case and surrounding whitespace."""
 
     id = ifeval_id = "combination:repeat_prompt"
+    phrasings = (
+        'First repeat the request word for word without change, then give your answer: "{prompt_to_repeat}"',
+        'Before answering, copy this request exactly as written: "{prompt_to_repeat}"',
+        (
+            'Make sure your response begins by restating, verbatim, the request "{prompt_to_repeat}", '
+            "and only then answers it."
+        ),
+        'Your answer should open with the exact text "{prompt_to_repeat}" and continue with the response.',
+        'Do not say anything before repeating the request word for word: "{prompt_to_repeat}"',
+        'Start by writing out "{prompt_to_repeat}" unchanged; keep your answer after it.',
+    )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         prompt = get_str(self.id, params, "prompt_to_repeat")
         return response.strip().lower().startswith(prompt.strip().lower())
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        prompt = instruction.strip()
+        if not _WORD.search(prompt):
+            return None
+        params = {"prompt_to_repeat": prompt}
+        if not self.check(response, params) or not _WORD.search(response.strip()[len(prompt) :]):
+            return None  # a response that is only the prompt repeated answers nothing
+        return params

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import random
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -16,6 +17,7 @@ from crabkit import text
 
 from ._ifeval import get_int, get_str
 from .base import ConstraintType
+from .numbers import round_down_nice
 from .registry import register
 
 __all__ = [
@@ -35,6 +37,16 @@ _DOUBLE_HIGHLIGHT = re.compile(r"\*\*[^\n\*]*\*\*")
 _TITLE = re.compile(r"<<[^\n]+>>")
 _JSON_FENCES = ("```json", "```Json", "```JSON", "```")
 
+# A bullet as a reader sees one: a star or dash, a space, then text. The reference also counts
+# "---" rules and "*emphasis*" lines, so a count is only inferred where both agree.
+_REAL_BULLET = re.compile(r"^[ \t]*[*\-][ \t]+\S", re.MULTILINE)
+_MAX_BULLETS = 30
+# Section markers that start a line (after optional markdown), with the splitters IFEval uses.
+_SECTION_LINE = re.compile(r"^[ \t#*_>]*(SECTION|Section|PART|Part)[ \t]?\d+", re.MULTILINE)
+_MAX_SECTIONS = 12
+# "At least N highlights" holds for any N up to the count; past this nobody asks for more.
+_MOST_HIGHLIGHTS = 20
+
 
 @functools.lru_cache(maxsize=256)
 def _section_pattern(splitter: str) -> re.Pattern[str]:
@@ -46,10 +58,26 @@ class NumberBulletLists(ConstraintType):
     """Exactly ``num_bullets`` markdown bullet lines (``* item`` or ``- item``)."""
 
     id = ifeval_id = "detectable_format:number_bullet_lists"
+    phrasings = (
+        "Your answer must contain exactly {num_bullets} bullet points, using markdown bullets such as * item.",
+        "Make sure the response has {num_bullets} bullet points, no more and no fewer.",
+        "Format the key points as a markdown list of exactly {num_bullets} bullets (* or -).",
+        "Do not use more or fewer than {num_bullets} bullet points in your reply.",
+        "Keep the list to precisely {num_bullets} markdown bullets.",
+        "Present your answer with exactly {num_bullets} bullet points, each like * This is a point.",
+    )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         expected = get_int(self.id, params, "num_bullets")
         return len(text.bullets(response)) == expected
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        if "*" not in response and "-" not in response:
+            return None
+        found = len(_REAL_BULLET.findall(response))
+        if not 1 <= found <= _MAX_BULLETS or found != len(text.bullets(response)):
+            return None
+        return {"num_bullets": found}
 
 
 @register
@@ -57,10 +85,41 @@ class ConstrainedResponse(ConstraintType):
     """The response contains one of "My answer is yes./no./maybe."."""
 
     id = ifeval_id = "detectable_format:constrained_response"
+    phrasings = (
+        (
+            'Answer with one of the following options: "My answer is yes.", "My answer is no.", '
+            '"My answer is maybe."'
+        ),
+        (
+            'Make sure your response includes exactly one of these phrases: "My answer is yes.", '
+            '"My answer is no." or "My answer is maybe."'
+        ),
+        (
+            'Your reply should state your verdict as "My answer is yes.", "My answer is no." or '
+            '"My answer is maybe."'
+        ),
+        'Do not answer freely; pick one of "My answer is yes.", "My answer is no.", "My answer is maybe."',
+        (
+            'Keep your verdict to one of the fixed phrases "My answer is yes.", "My answer is no.", '
+            'or "My answer is maybe."'
+        ),
+    )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         value = response.strip()
         return any(option in value for option in CONSTRAINED_OPTIONS)
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        return {} if "My answer is " in response and self.check(response, {}) else None
+
+
+def _highlight_count(response: str) -> int:
+    """Non-blank ``*highlighted*`` spans plus non-blank ``**bold**`` spans, as the reference counts."""
+    found = sum(1 for h in _HIGHLIGHT.findall(response) if h.strip("*").strip())
+    found += sum(
+        1 for h in _DOUBLE_HIGHLIGHT.findall(response) if h.removeprefix("**").removesuffix("**").strip()
+    )
+    return found
 
 
 @register
@@ -68,14 +127,31 @@ class NumberHighlightedSections(ConstraintType):
     """At least ``num_highlights`` non-blank ``*highlighted*`` spans; each ``**bold**`` span also counts."""
 
     id = ifeval_id = "detectable_format:number_highlighted_sections"
+    phrasings = (
+        "Highlight at least {num_highlights} sections of your answer with markdown, i.e. *highlighted section*.",
+        (
+            "Make sure at least {num_highlights} parts of your response are highlighted in markdown, "
+            "like *this part*."
+        ),
+        (
+            "Your answer should mark {num_highlights} or more key phrases with markdown highlighting "
+            "(*like this*)."
+        ),
+        "Do not highlight fewer than {num_highlights} sections; use markdown such as *important point*.",
+        "Emphasise at least {num_highlights} passages with markdown asterisks, e.g. *key idea*.",
+    )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         expected = get_int(self.id, params, "num_highlights")
-        found = sum(1 for h in _HIGHLIGHT.findall(response) if h.strip("*").strip())
-        found += sum(
-            1 for h in _DOUBLE_HIGHLIGHT.findall(response) if h.removeprefix("**").removesuffix("**").strip()
-        )
-        return found >= expected
+        return _highlight_count(response) >= expected
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        if "*" not in response:
+            return None
+        found = _highlight_count(response)
+        if not found:
+            return None
+        return {"num_highlights": max(round_down_nice(min(found, _MOST_HIGHLIGHTS), rng), 1)}
 
 
 @register
@@ -83,11 +159,52 @@ class MultipleSections(ConstraintType):
     """At least ``num_sections`` sections, each opened by ``section_spliter`` and a number (``SECTION 2``)."""
 
     id = ifeval_id = "detectable_format:multiple_sections"
+    phrasings = (
+        (
+            "Your response must have {num_sections} sections. Mark the beginning of each section with "
+            "{section_spliter} X, such as: {section_spliter} 1"
+        ),
+        (
+            "Divide your answer into {num_sections} sections, each starting with '{section_spliter}' "
+            "and its number ({section_spliter} 1, {section_spliter} 2, ...)."
+        ),
+        (
+            "Make sure the response is split into {num_sections} parts labelled {section_spliter} 1 "
+            "to {section_spliter} {num_sections}."
+        ),
+        (
+            "Organise the reply as {num_sections} numbered sections; open each one with "
+            "{section_spliter} followed by its number."
+        ),
+        (
+            "Do not write one block of text: use {num_sections} sections headed {section_spliter} 1, "
+            "{section_spliter} 2 and so on."
+        ),
+    )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         splitter = get_str(self.id, params, "section_spliter").strip()
         expected = get_int(self.id, params, "num_sections")
         return len(_section_pattern(splitter).split(response)) - 1 >= expected
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        counts: dict[str, int] = {}
+        for m in _SECTION_LINE.finditer(response):
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+        usable = [(n, s) for s, n in counts.items() if 2 <= n <= _MAX_SECTIONS]
+        if not usable:
+            return None
+        n, splitter = max(usable)
+        params = {"section_spliter": splitter, "num_sections": n}
+        return params if self.check(response, params) else None
+
+
+def _json_body(response: str) -> str:
+    """The text the reference parses: stripped, with a markdown code fence taken off."""
+    value = response.strip()
+    for fence in _JSON_FENCES:
+        value = value.removeprefix(fence)
+    return value.removesuffix("```").strip()
 
 
 @register
@@ -95,17 +212,30 @@ class JsonFormat(ConstraintType):
     """The whole response parses as JSON, optionally inside a markdown code fence."""
 
     id = ifeval_id = "detectable_format:json_format"
+    phrasings = (
+        "Wrap your entire output in JSON format. You can use markdown ticks such as ```.",
+        "Make sure the whole response is valid JSON (a markdown code fence around it is fine).",
+        "Your answer should be a single JSON object or array and nothing else.",
+        "Do not write any text outside the JSON: the complete reply must parse as JSON.",
+        "Format the entire response as JSON.",
+    )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
-        value = response.strip()
-        for fence in _JSON_FENCES:
-            value = value.removeprefix(fence)
-        value = value.removesuffix("```").strip()
         try:
-            json.loads(value)
+            json.loads(_json_body(response))
         except (ValueError, RecursionError):
             return False
         return True
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        body = _json_body(response)
+        if not body or body[0] not in "{[":
+            return None  # a bare string or number parses too, but nobody asks for JSON to get one
+        try:
+            value = json.loads(body)
+        except (ValueError, RecursionError):
+            return None
+        return {} if value else None
 
 
 @register
@@ -113,6 +243,16 @@ class Title(ConstraintType):
     """A non-blank title in double angular brackets on one line, such as ``<<poem of joy>>``."""
 
     id = ifeval_id = "detectable_format:title"
+    phrasings = (
+        "Your answer must contain a title, wrapped in double angular brackets, such as <<poem of joy>>.",
+        "Make sure to give your response a title in double angular brackets, e.g. <<my title>>.",
+        "Include a title written between << and >>.",
+        "Do not forget a title: put it in double angular brackets like <<title>>.",
+        "Start with a title enclosed in double angle brackets, for example <<a short title>>.",
+    )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         return any(t.lstrip("<").rstrip(">").strip() for t in _TITLE.findall(response))
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        return {} if "<<" in response and self.check(response, {}) else None

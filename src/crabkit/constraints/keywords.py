@@ -9,20 +9,52 @@ Deliberate deviations from the reference, all for keywords it would treat as reg
   that do not (``\\b`` next to ``+`` would demand a *word* character there).
 * ``letter_frequency`` counts the symbol it was given, lower-cased; the reference swaps a non-letter
   or multi-character ``letter`` for a random ASCII letter.
+
+Inference reads one memoised word count of the response (``\\w+`` runs, lower-cased), not a
+keyword extractor: a content word the response repeats, or one it shares with the instruction, is
+what it is about, and counting costs a tenth of a millisecond where YAKE costs two.
 """
 
 from __future__ import annotations
 
 import functools
+import random
 import re
-from collections.abc import Mapping
-from typing import Any
+import string
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from ._ifeval import compare, get_int, get_relation, get_str, get_str_list
 from .base import ConstraintType
+from .length import relation_bound
 from .registry import register
 
-__all__ = ["ForbiddenWords", "KeywordExistence", "KeywordFrequency", "LetterFrequency"]
+__all__ = ["ForbiddenWords", "KeywordExistence", "KeywordFrequency", "LetterFrequency", "quoted_list"]
+
+_TOKEN = re.compile(r"\w+")
+_MIN_KEYWORD_CHARS = 4
+_KEYWORD_POOL = 6
+_MIN_KEYWORD_WORDS = 20
+_MIN_FORBIDDEN_WORDS = 30
+_MIN_LETTER_WORDS = 10
+
+# Words that rank high in chat answers and requests but say nothing about the topic.
+_NOT_TOPICAL = frozenset(
+    """sure certainly absolutely great question questions glad happy hope help helps helpful answer answers
+    note example examples step steps summary conclusion overall additionally finally firstly secondly
+    lastly okay thanks thank please including include includes using make makes made provide provides
+    consider ensure important different various several good best better like well also here
+    write explain describe tell give list show find generate summarize summarise create need want know
+    brief short detailed something someone thing things lots kind kinds type types part parts level
+    levels time times year years ways following based specific possible common able""".split()  # noqa: SIM905
+)
+#: Fillers a request might ban ("do not use 'very' or 'really'"); inferred only when absent.
+FILLER_WORDS = (
+    "very", "really", "basically", "actually", "literally", "things", "stuff", "just", "simply",
+    "obviously", "honestly", "totally", "definitely", "extremely", "super", "awesome", "amazing",
+    "kinda", "pretty", "quite", "incredibly", "absolutely", "essentially", "truly", "clearly",
+)  # fmt: skip
 
 
 @functools.lru_cache(maxsize=4096)
@@ -35,15 +67,146 @@ def _whole_word(word: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    import yake
+
+    return frozenset(yake.KeywordExtractor(lan="en").stopword_set)
+
+
+def _is_content(word: str, stopwords: frozenset[str]) -> bool:
+    """A lower-cased token a person could ask about: a real word, not a function or filler word."""
+    return (
+        len(word) >= _MIN_KEYWORD_CHARS
+        and word.isalpha()
+        and word not in stopwords
+        and word not in _NOT_TOPICAL
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _word_counts(response: str) -> dict[str, int]:
+    """Lower-cased ``\\w+`` token -> occurrences, in order of first occurrence (memoised per response)."""
+    return Counter(_TOKEN.findall(response.lower()))
+
+
+def _topic(instruction: str) -> frozenset[str]:
+    """Five-letter stems of the instruction's content words ("bake" and "baking" share "bak")."""
+    stopwords = _stopwords()
+    return frozenset(w[:5] for w in _TOKEN.findall(instruction.lower()) if _is_content(w, stopwords))
+
+
+@functools.lru_cache(maxsize=256)
+def _ranked_keywords(response: str, instruction: str) -> tuple[tuple[str, int, bool], ...]:
+    """Content words of ``response`` with their counts and whether they relate to the instruction, best first.
+
+    Words that share a stem with the instruction come first, then words the response repeats (its
+    real topic), each group by count and then first occurrence; a word used once and unrelated to
+    the instruction is left out.
+    """
+    topic = _topic(instruction)
+    stopwords = _stopwords()
+    ranked = []
+    for position, (word, count) in enumerate(_word_counts(response).items()):
+        related = word[:5] in topic
+        if (related or count >= 2) and _is_content(word, stopwords):
+            ranked.append((not related, -count, position, word, count))
+    ranked.sort()
+    return tuple((word, count, not unrelated) for unrelated, *_, word, count in ranked)
+
+
+# The only non-ASCII characters that re's IGNORECASE matches to ASCII letters ("I", "i", "s", "k"),
+# and the only one whose lower case is longer than itself.
+_ODD_FOLDS = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
+def _plain_case(response: str, word: str) -> bool:
+    """Whether string methods on ``response.lower()`` answer for the check's regex on ``word``.
+
+    With an ASCII word and none of ``_ODD_FOLDS`` in the response, the case-insensitive regex matches
+    exactly where the lower-cased text holds the word, and lower-casing keeps every offset; skipping
+    the regex skips compiling one per candidate word, which would cost more than all else here.
+    """
+    return word.isascii() and not any(c in response for c in _ODD_FOLDS)
+
+
+def _as_written(response: str, word: str) -> str | None:
+    """``word`` (a lower-cased token of ``response``) as the response writes it: lower case if it
+    ever does, else its first spelling; None if the check would not find it."""
+    if word in response:
+        return word
+    if _plain_case(response, word):
+        start = response.lower().find(word)
+        return response[start : start + len(word)] if start >= 0 else None
+    found = _literal(word).search(response)
+    return found.group(0) if found else None
+
+
+def _occurrences(response: str, keyword: str) -> int:
+    """The check's count of ``keyword``: case-insensitive, non-overlapping, substrings included."""
+    if _plain_case(response, keyword):
+        return response.lower().count(keyword.lower())
+    return len(_literal(keyword).findall(response))
+
+
+def _absent(response: str, word: str) -> bool:
+    """Whether the check finds no whole-word ``word`` (a lower-cased token) in ``response``."""
+    if _plain_case(response, word):
+        return word not in _word_counts(response)
+    return _whole_word(word).search(response) is None
+
+
+def quoted_list(items: Sequence[str], last: str = "and") -> str:
+    """``['apple', 'pear', 'fig']`` -> ``'apple', 'pear' and 'fig'`` (``last`` joins the final two)."""
+    quoted = [f'"{s}"' if "'" in s else f"'{s}'" for s in items]
+    if len(quoted) == 1:
+        return quoted[0]
+    return ", ".join(quoted[:-1]) + f" {last} " + quoted[-1]
+
+
+def _by_relation(
+    rng: random.Random, table: Mapping[str, tuple[str, ...]], relation: str, values: dict
+) -> str:
+    return rng.choice(table[relation]).format(**values)
+
+
 @register
 class KeywordExistence(ConstraintType):
     """Every keyword in ``keywords`` appears somewhere, case-insensitively (substrings count)."""
 
     id = ifeval_id = "keywords:existence"
+    phrasings = (
+        "Include the keywords {keywords} in the response.",
+        "Make sure your answer mentions {keywords}.",
+        "Your response should contain the words {keywords}.",
+        "Do not leave out the keywords {keywords}; each must appear at least once.",
+        "Use {keywords} somewhere in your reply.",
+        "Work the terms {keywords} into your answer.",
+    )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         keywords = get_str_list(self.id, params, "keywords")
         return all(_literal(k).search(response) for k in keywords)
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        if sum(_word_counts(response).values()) < _MIN_KEYWORD_WORDS:
+            return None
+        ranked = _ranked_keywords(response, instruction)[:_KEYWORD_POOL]
+        if not ranked:
+            return None
+        pool = [word for word, _, _ in ranked]
+        related = [word for word, _, is_related in ranked if is_related]
+        want = min(rng.choice((1, 2, 2, 3)), len(pool))
+        # One word of the request's topic when there is one, the rest from the whole pool.
+        picked = {rng.choice(related)} if related else set()
+        rest = [w for w in pool if w not in picked]
+        picked.update(rng.sample(rest, want - len(picked)))
+        # Each keyword is the response's own spelling of one of its words, so the substring check holds.
+        keywords = [w for w in (_as_written(response, p) for p in pool if p in picked) if w]
+        return {"keywords": keywords} if keywords else None
+
+    def describe_values(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return {"keywords": quoted_list(get_str_list(self.id, params, "keywords"))}
 
 
 @register
@@ -51,6 +214,23 @@ class KeywordFrequency(ConstraintType):
     """``keyword`` (stripped) occurs ``relation`` ``frequency`` times, case-insensitively, non-overlapping."""
 
     id = ifeval_id = "keywords:frequency"
+    phrasings_by_relation: ClassVar[dict[str, tuple[str, ...]]] = {
+        "at least": (
+            "In your response, the word '{keyword}' should appear at least {frequency} times.",
+            "Make sure you use the word '{keyword}' {frequency} times or more.",
+            "Your answer should mention '{keyword}' no fewer than {frequency} times.",
+            "Do not use the word '{keyword}' fewer than {frequency} times.",
+            "Repeat the keyword '{keyword}' at least {frequency} times throughout the reply.",
+        ),
+        "less than": (
+            "In your response, the word '{keyword}' should appear less than {frequency} times.",
+            "Make sure you use the word '{keyword}' fewer than {frequency} times.",
+            "Your answer should mention '{keyword}' under {frequency} times.",
+            "Do not use the word '{keyword}' {frequency} times or more.",
+            "Keep the word '{keyword}' to fewer than {frequency} occurrences.",
+        ),
+    }
+    phrasings = sum(phrasings_by_relation.values(), ())
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         keyword = get_str(self.id, params, "keyword").strip()
@@ -60,16 +240,67 @@ class KeywordFrequency(ConstraintType):
             raise ValueError(f"{self.id}: param 'keyword' is empty")
         return compare(len(_literal(keyword).findall(response)), relation, frequency)
 
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        pool = [(w, c) for w, c, _ in _ranked_keywords(response, instruction) if c >= 2][:_KEYWORD_POOL]
+        for word, count in rng.sample(pool, len(pool)):
+            # The check counts substrings ("art" in "start"); ask only for words whose substring
+            # count is their word count, so the number means what a reader thinks it means.
+            if _occurrences(response, word) != count:
+                continue
+            found = relation_bound(count, rng, least_floor=2)
+            if found is None:
+                return None
+            keyword = _as_written(response, word)
+            if keyword is None:
+                continue
+            return {"relation": found[0], "keyword": keyword, "frequency": found[1]}
+        return None
+
+    def describe(self, params: Mapping[str, Any], rng: random.Random) -> str:
+        relation = get_relation(self.id, params, "relation")
+        return _by_relation(rng, self.phrasings_by_relation, relation, dict(params))
+
 
 @register
 class ForbiddenWords(ConstraintType):
     """None of ``forbidden_words`` appears as a whole word, case-insensitively."""
 
     id = ifeval_id = "keywords:forbidden_words"
+    phrasings = (
+        "Do not include the words {any_words} in the response.",
+        "Make sure you never use {any_words}.",
+        "Your answer should avoid the words {all_words} entirely.",
+        "Keep {all_words} out of your reply.",
+        "Write your response without using {any_words}.",
+        "Avoid these words completely: {all_words}.",
+    )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         words = get_str_list(self.id, params, "forbidden_words")
         return not any(_whole_word(w).search(response) for w in words)
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        counts = _word_counts(response)
+        if sum(counts.values()) < _MIN_FORBIDDEN_WORDS:
+            return None
+        stopwords = _stopwords()
+        # Words of the request the answer manages without are the natural ones to ban.
+        from_instruction = list(
+            dict.fromkeys(
+                w
+                for w in _TOKEN.findall(instruction.lower())
+                if w not in counts and _is_content(w, stopwords) and _absent(response, w)
+            )
+        )
+        fillers = [w for w in FILLER_WORDS if _absent(response, w)]
+        want = rng.choice((1, 1, 2, 2, 3, 4))
+        chosen = rng.sample(from_instruction, min(want, len(from_instruction)))
+        chosen += rng.sample(fillers, min(want - len(chosen), len(fillers)))
+        return {"forbidden_words": chosen} if chosen else None
+
+    def describe_values(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        words = get_str_list(self.id, params, "forbidden_words")
+        return {"all_words": quoted_list(words), "any_words": quoted_list(words, "or")}
 
 
 @register
@@ -77,6 +308,23 @@ class LetterFrequency(ConstraintType):
     """The symbol ``letter`` occurs ``let_relation`` ``let_frequency`` times in the lower-cased response."""
 
     id = ifeval_id = "keywords:letter_frequency"
+    phrasings_by_relation: ClassVar[dict[str, tuple[str, ...]]] = {
+        "at least": (
+            "In your response, the letter '{letter}' should appear at least {let_frequency} times.",
+            "Make sure the letter '{letter}' occurs {let_frequency} times or more in your answer.",
+            "Your reply should use the letter '{letter}' no fewer than {let_frequency} times.",
+            "Do not use the letter '{letter}' fewer than {let_frequency} times.",
+            "Include the letter '{letter}' at least {let_frequency} times.",
+        ),
+        "less than": (
+            "In your response, the letter '{letter}' should appear less than {let_frequency} times.",
+            "Make sure the letter '{letter}' occurs fewer than {let_frequency} times in your answer.",
+            "Your reply should use the letter '{letter}' under {let_frequency} times.",
+            "Do not use the letter '{letter}' {let_frequency} times or more.",
+            "Keep the letter '{letter}' to fewer than {let_frequency} occurrences.",
+        ),
+    }
+    phrasings = sum(phrasings_by_relation.values(), ())
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         letter = get_str(self.id, params, "letter")
@@ -87,3 +335,15 @@ class LetterFrequency(ConstraintType):
         if not symbol:
             raise ValueError(f"{self.id}: param 'letter' is empty")
         return compare(response.lower().count(symbol), relation, frequency)
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        if sum(_word_counts(response).values()) < _MIN_LETTER_WORDS:
+            return None
+        letter = rng.choice(string.ascii_lowercase)
+        found = relation_bound(response.lower().count(letter), rng)
+        assert found is not None  # "less than" always fits
+        return {"let_relation": found[0], "letter": letter, "let_frequency": found[1]}
+
+    def describe(self, params: Mapping[str, Any], rng: random.Random) -> str:
+        relation = get_relation(self.id, params, "let_relation")
+        return _by_relation(rng, self.phrasings_by_relation, relation, dict(params))

@@ -1,25 +1,95 @@
 """IFEval ``length_constraints:*`` types: words, sentences, ``***`` paragraphs, nth paragraph's first word.
 
 Words are ``\\w+`` runs and sentences are NLTK Punkt (english) sentences, as the reference counts them.
+
+``relation_bound`` is the one place an inferred "at least" / "less than" count is turned into a
+number a person would ask for; the case and keyword types use it too.
 """
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from crabkit import text
 
-from ._ifeval import compare, get_int, get_relation, get_str, sentence_count
+from ._ifeval import RELATIONS, compare, get_int, get_relation, get_str, sentence_count
 from .base import ConstraintType
+from .numbers import round_down_nice, round_up_nice
 from .registry import register
 
-__all__ = ["NthParagraphFirstWord", "NumberParagraphs", "NumberSentences", "NumberWords"]
+__all__ = [
+    "NthParagraphFirstWord",
+    "NumberParagraphs",
+    "NumberSentences",
+    "NumberWords",
+    "ordinal",
+    "relation_bound",
+]
 
 _STAR_DIVIDER = re.compile(r"\s?\*\*\*\s?")
 # The reference's first-word cleanup stops at the first of these.
 _FIRST_WORD_STOP = frozenset(".,?!'\"")
+
+# Below these a count constraint is noise ("at least 3 words").
+_MIN_WORDS = 10
+_MIN_SENTENCE_WORDS = 5
+# Paragraph counts beyond these read as a riddle, not a request.
+_MAX_PARAGRAPHS = 12
+_MAX_BLANK_LINE_PARAGRAPHS = 8
+_DIVIDER_LINE = re.compile(r"^[ \t]*\*\*\*[ \t]*$", re.MULTILINE)
+_SPACE_ONLY_LINE = re.compile(r"\n[ \t]+\n")
+
+
+def relation_bound(
+    count: int, rng: random.Random, relations: tuple[str, ...] = RELATIONS, least_floor: int = 1
+) -> tuple[str, int] | None:
+    """A relation and a round bound that ``count`` satisfies, or None when no relation fits.
+
+    "at least" rounds down (never below ``least_floor``, so no "at least 0"); "less than" rounds
+    ``count + 1`` up, so the bound is strictly above the count, and is never below 2 (nobody asks
+    for "fewer than 1"). ``rng`` picks the relation and the tight or loose rounding.
+
+    >>> relation_bound(263, random.Random(1), ("at least",)) in (("at least", 250), ("at least", 200))
+    True
+    """
+    usable = [r for r in relations if r != "at least" or count >= least_floor]
+    if not usable:
+        return None
+    relation = rng.choice(usable)
+    if relation == "at least":
+        return relation, max(round_down_nice(count, rng), least_floor)
+    return relation, max(round_up_nice(count + 1, rng), 2)
+
+
+_ORDINAL_WORDS = (
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+)
+
+
+def ordinal(n: int) -> str:
+    """``1`` -> ``"first"`` ... ``10`` -> ``"tenth"``, then ``11`` -> ``"11th"``, ``23`` -> ``"23rd"``."""
+    if 1 <= n <= len(_ORDINAL_WORDS):
+        return _ORDINAL_WORDS[n - 1]
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _by_relation(
+    rng: random.Random, table: Mapping[str, tuple[str, ...]], relation: str, values: dict
+) -> str:
+    return rng.choice(table[relation]).format(**values)
 
 
 @register
@@ -27,11 +97,41 @@ class NumberWords(ConstraintType):
     """The response has ``relation`` ``num_words`` words (``\\w+`` runs)."""
 
     id = ifeval_id = "length_constraints:number_words"
+    phrasings_by_relation: ClassVar[dict[str, tuple[str, ...]]] = {
+        "at least": (
+            "Write at least {num_words} words.",
+            "Make sure your response is {num_words} words or longer.",
+            "Your answer should contain no fewer than {num_words} words.",
+            "Do not write fewer than {num_words} words.",
+            "Keep going until you have written a minimum of {num_words} words.",
+        ),
+        "less than": (
+            "Answer in fewer than {num_words} words.",
+            "Make sure your response stays under {num_words} words.",
+            "Your answer should contain less than {num_words} words.",
+            "Do not reach {num_words} words; stay below that.",
+            "Keep the whole reply shorter than {num_words} words.",
+        ),
+    }
+    phrasings = sum(phrasings_by_relation.values(), ())
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         num_words = get_int(self.id, params, "num_words")
         relation = get_relation(self.id, params, "relation")
         return compare(text.count_words(response), relation, num_words)
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        n = text.count_words(response)
+        if n < _MIN_WORDS:
+            return None
+        found = relation_bound(n, rng, least_floor=_MIN_WORDS)
+        if found is None:
+            return None
+        return {"relation": found[0], "num_words": found[1]}
+
+    def describe(self, params: Mapping[str, Any], rng: random.Random) -> str:
+        relation = get_relation(self.id, params, "relation")
+        return _by_relation(rng, self.phrasings_by_relation, relation, dict(params))
 
 
 @register
@@ -39,11 +139,54 @@ class NumberSentences(ConstraintType):
     """The response has ``relation`` ``num_sentences`` Punkt sentences."""
 
     id = ifeval_id = "length_constraints:number_sentences"
+    phrasings_by_relation: ClassVar[dict[str, tuple[str, ...]]] = {
+        "at least": (
+            "Write at least {num_sentences} sentences.",
+            "Make sure your response has {num_sentences} or more sentences.",
+            "Your answer should be no shorter than {num_sentences} sentences.",
+            "Do not stop before you have written {num_sentences} sentences.",
+            "Use a minimum of {num_sentences} sentences in your reply.",
+        ),
+        "less than": (
+            "Answer in fewer than {num_sentences} sentences.",
+            "Make sure your response has less than {num_sentences} sentences.",
+            "Your answer should stay under {num_sentences} sentences.",
+            "Do not write {num_sentences} sentences or more.",
+            "Keep it brief: fewer than {num_sentences} sentences in total.",
+        ),
+    }
+    phrasings = sum(phrasings_by_relation.values(), ())
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         num_sentences = get_int(self.id, params, "num_sentences")
         relation = get_relation(self.id, params, "relation")
         return compare(sentence_count(response), relation, num_sentences)
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        if text.count_words(response) < _MIN_SENTENCE_WORDS:
+            return None
+        found = relation_bound(sentence_count(response), rng, least_floor=2)
+        if found is None:
+            return None
+        return {"relation": found[0], "num_sentences": found[1]}
+
+    def describe(self, params: Mapping[str, Any], rng: random.Random) -> str:
+        relation = get_relation(self.id, params, "relation")
+        return _by_relation(rng, self.phrasings_by_relation, relation, dict(params))
+
+
+def _star_paragraphs(response: str) -> int | None:
+    """Paragraphs between ``***`` dividers as the reference counts them; None when an inner one is empty."""
+    pieces = _STAR_DIVIDER.split(response)
+    count = len(pieces)
+    last = len(pieces) - 1
+    for index, piece in enumerate(pieces):
+        if not piece.strip():
+            if index in (0, last):
+                count -= 1
+            else:
+                return None
+    return count
 
 
 @register
@@ -55,19 +198,44 @@ class NumberParagraphs(ConstraintType):
     """
 
     id = ifeval_id = "length_constraints:number_paragraphs"
+    phrasings = (
+        "Write exactly {num_paragraphs} paragraphs, separated from each other by the markdown divider ***.",
+        (
+            "Make sure your response has {num_paragraphs} paragraphs, with a line containing only *** "
+            "between consecutive paragraphs."
+        ),
+        "Your answer should consist of {num_paragraphs} paragraphs divided by *** lines.",
+        "Split the reply into {num_paragraphs} paragraphs and put *** between each pair of them.",
+        "Do not write more or fewer than {num_paragraphs} paragraphs; separate them with ***.",
+        "Keep the answer to {num_paragraphs} paragraphs, using the markdown divider *** between them.",
+    )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
-        expected = get_int(self.id, params, "num_paragraphs")
-        pieces = _STAR_DIVIDER.split(response)
-        count = len(pieces)
-        last = len(pieces) - 1
-        for index, piece in enumerate(pieces):
-            if not piece.strip():
-                if index in (0, last):
-                    count -= 1
-                else:
-                    return False
-        return count == expected
+        return _star_paragraphs(response) == get_int(self.id, params, "num_paragraphs")
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        if "***" not in response:
+            return None
+        dividers = len(_DIVIDER_LINE.findall(response))
+        # Only real divider lines: "***bold italic***" also splits for the reference, and then the
+        # count would not be what a reader sees.
+        if not dividers or dividers != response.count("***"):
+            return None
+        count = _star_paragraphs(response)
+        if count is None or not 2 <= count <= _MAX_PARAGRAPHS:
+            return None
+        return {"num_paragraphs": count}
+
+
+def _first_word(paragraph: str) -> str:
+    """The reference's first word of a (stripped, non-blank) paragraph, lower-cased."""
+    word = paragraph.split()[0].strip().lstrip("'").lstrip('"')
+    found = []
+    for char in word:
+        if char in _FIRST_WORD_STOP:
+            break
+        found.append(char.lower())
+    return "".join(found)
 
 
 @register
@@ -79,13 +247,43 @@ class NthParagraphFirstWord(ConstraintType):
     """
 
     id = ifeval_id = "length_constraints:nth_paragraph_first_word"
+    phrasings = (
+        (
+            "Write exactly {num_paragraphs} paragraphs separated by blank lines, and begin the {nth} "
+            'paragraph with the word "{first_word}".'
+        ),
+        (
+            "Make sure your response has {num_paragraphs} paragraphs (split by an empty line) and that "
+            'paragraph {nth_paragraph} starts with "{first_word}".'
+        ),
+        (
+            "Your answer should be {num_paragraphs} paragraphs long, separated by blank lines; the {nth} "
+            'one must open with the word "{first_word}".'
+        ),
+        (
+            'Start the {nth} paragraph with "{first_word}", and use {num_paragraphs} paragraphs in total, '
+            "each separated by a blank line."
+        ),
+        (
+            "Do not write more or fewer than {num_paragraphs} paragraphs (separate them with blank lines), "
+            'and let the {nth} one begin with "{first_word}".'
+        ),
+        (
+            'Keep the answer to {num_paragraphs} blank-line-separated paragraphs; "{first_word}" must be '
+            "the first word of paragraph {nth_paragraph}."
+        ),
+    )
 
-    def check(self, response: str, params: Mapping[str, Any]) -> bool:
+    def _params(self, params: Mapping[str, Any]) -> tuple[int, int, str]:
         expected = get_int(self.id, params, "num_paragraphs")
         nth = get_int(self.id, params, "nth_paragraph")
         first_word = get_str(self.id, params, "first_word").lower()
         if nth < 1:
             raise ValueError(f"{self.id}: param 'nth_paragraph' must be >= 1 (got {nth})")
+        return expected, nth, first_word
+
+    def check(self, response: str, params: Mapping[str, Any]) -> bool:
+        expected, nth, first_word = self._params(params)
         paragraphs = response.split("\n\n")
         count = sum(1 for p in paragraphs if p.strip())
         # The reference indexes the raw split (blank pieces included) with the non-blank count.
@@ -94,10 +292,28 @@ class NthParagraphFirstWord(ConstraintType):
         paragraph = paragraphs[nth - 1].strip()
         if not paragraph:
             return False
-        word = paragraph.split()[0].strip().lstrip("'").lstrip('"')
-        found = []
-        for char in word:
-            if char in _FIRST_WORD_STOP:
-                break
-            found.append(char.lower())
-        return count == expected and "".join(found) == first_word
+        return count == expected and _first_word(paragraph) == first_word
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        if "\n\n" not in response or _SPACE_ONLY_LINE.search(response):
+            return None  # a line of spaces looks blank to a reader but does not split for the reference
+        paragraphs = response.split("\n\n")
+        count = sum(1 for p in paragraphs if p.strip())
+        if not 2 <= count <= _MAX_BLANK_LINE_PARAGRAPHS:
+            return None
+        candidates = []
+        for index in range(count):
+            paragraph = paragraphs[index].strip()
+            if not paragraph:
+                break  # past a blank piece the reference's "nth" is no longer the reader's nth
+            word = _first_word(paragraph)
+            if len(word) > 1 and word.isalpha():
+                candidates.append((index + 1, word))
+        if not candidates:
+            return None
+        nth, word = rng.choice(candidates)
+        return {"num_paragraphs": count, "nth_paragraph": nth, "first_word": word}
+
+    def describe_values(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        _, nth, _ = self._params(params)
+        return {**params, "nth": ordinal(nth)}
