@@ -26,6 +26,9 @@ __all__ = ["ComposeConfig", "Composed", "compose_block"]
 class ComposeConfig:
     reverse_ratio: float = 0.3
     reverse_formats: tuple[str, ...] = tuple(REVERSE_FORMATS)
+    #: Share of forward examples drawn only from IFEval-typed constraints, so that enough rows
+    #: land in ifeval_ground_truth.jsonl for scoring and RL with verifiable rewards.
+    ifeval_only_rate: float = 0.25
     forward: ForwardConfig = field(default_factory=ForwardConfig)
 
 
@@ -89,8 +92,11 @@ def compose_block(
                 }
             )
             continue
-        k = sample_k(len(item.constraints), fcfg, rng)
-        chosen = sample_constraints(item.constraints, k, rng, fcfg.weights)
+        pool = item.constraints
+        if rng.random() < cfg.ifeval_only_rate:
+            pool = [c for c in pool if c.ifeval_id] or pool
+        k = sample_k(len(pool), fcfg, rng)
+        chosen = sample_constraints(pool, k, rng, fcfg.weights)
         out.k_hist[len(chosen)] = out.k_hist.get(len(chosen), 0) + 1
         messages = _history(item)
         n_demos = rng.randint(*fcfg.demos) if rng.random() < fcfg.demo_rate else 0
