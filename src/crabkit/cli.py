@@ -15,6 +15,9 @@ import sys
 _COMMAND_MODULES = [
     "ifeval",
     "generate",
+    "evaluate",
+    "train",
+    "report",
 ]
 
 

@@ -17,6 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     bench = p.add_subparsers(dest="benchmark", metavar="BENCHMARK")
     p.set_defaults(func=lambda args: _usage(p))
     _register_followbench(bench)
+    _register_ifeval(bench)
+    _register_constraints(bench)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -138,4 +140,141 @@ def run_followbench_cmd(args: argparse.Namespace) -> int:
     if s["unscored"]["no_response"]:
         notes.append(f"{s['unscored']['no_response']} items without a response")
     console.print("; ".join(notes) + f". Files: {out / 'results.jsonl'}, {out / 'summary.json'}")
+    return 0
+
+
+# --- shared generation flags -----------------------------------------------------------------------
+
+def _add_generation_args(p: argparse.ArgumentParser, max_tokens: int) -> None:
+    p.add_argument("--temperature", type=float, default=0.0, help="default 0: greedy")
+    p.add_argument("--top-p", type=float, default=1.0)
+    p.add_argument("--max-tokens", type=int, default=max_tokens)
+    p.add_argument("--seed", type=int, help="sampling seed, for backends that take one")
+    p.add_argument("--system", help="system prompt for the model under test")
+    p.add_argument("--batch-size", type=int, default=64, help="requests per backend call (progress granularity)")
+    p.add_argument("--no-cache", action="store_true", help="do not keep LLM answers in OUT/llm_cache.sqlite")
+
+
+def _gen_settings(args: argparse.Namespace):
+    from crabkit.eval.generate import GenSettings
+
+    return GenSettings(args.temperature, args.top_p, args.max_tokens, args.seed, args.system, args.batch_size)
+
+
+def _interval(rate: float, ci: list[float]) -> tuple[str, str]:
+    return f"{rate:.4f}", f"[{ci[0]:.4f}, {ci[1]:.4f}]"
+
+
+# --- ifeval ----------------------------------------------------------------------------------------
+
+def _register_ifeval(bench: argparse._SubParsersAction) -> None:
+    from crabkit.eval.ifeval_run import DEFAULT_HUB_ID
+
+    p = bench.add_parser("ifeval", help="IFEval: generate, then score strict/loose at prompt and instruction level",
+                         description="Writes OUT/responses.jsonl, OUT/results.jsonl and OUT/summary.json.")
+    p.add_argument("--prompts", default=DEFAULT_HUB_ID,
+                   help=f"input_data.jsonl-format file, or a Hub dataset id (default {DEFAULT_HUB_ID})")
+    p.add_argument("--out", required=True, help="run directory")
+    add_backend_args(p)
+    p.add_argument("--responses", help="score this responses JSONL instead of generating")
+    p.add_argument("--match-by", choices=["auto", "prompt", "key"], default="auto",
+                   help="how --responses records find their prompt (auto: key when all have one)")
+    p.add_argument("--limit", type=int, help="only the first N prompts")
+    p.add_argument("--bootstrap-seed", type=int, default=0, help="seed of the bootstrap intervals")
+    _add_generation_args(p, max_tokens=1024)
+    p.set_defaults(func=run_ifeval_cmd)
+
+
+def run_ifeval_cmd(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from crabkit.eval.ifeval import IFEvalDataError
+    from crabkit.eval.ifeval_run import METRICS, load_ifeval_prompts, run_ifeval
+
+    out = Path(args.out)
+    backend = None
+    try:
+        if args.responses is None and args.backend is None:
+            raise ValueError("give --backend to generate responses, or --responses to score existing ones")
+        prompts = load_ifeval_prompts(args.prompts, args.limit)
+        if args.responses is None:
+            backend = backend_from_args(args, cache=None if args.no_cache else out / "llm_cache.sqlite")
+        summary = run_ifeval(backend, prompts, out, settings=_gen_settings(args), responses=args.responses,
+                             match_by=args.match_by, seed=args.bootstrap_seed, source=str(args.prompts),
+                             progress=sys.stderr.isatty())
+    except (IFEvalDataError, ValueError, TypeError, OSError, ImportError, RuntimeError) as exc:
+        print(f"crab eval ifeval: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if backend is not None:
+            backend.close()
+    table = Table(title=f"IFEval: {summary['n_prompts']} prompts, {summary['n_instructions']} instructions")
+    for column in ("metric", "score", "95% CI"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for name in (*METRICS, "aggregate"):
+        table.add_row(name, *_interval(summary[name], summary["ci95"][name]), end_section=name == METRICS[-1])
+    console = Console()
+    console.print(table)
+    console.print("aggregate = mean of the four metrics; intervals: percentile bootstrap over prompts",
+                  soft_wrap=True)
+    if summary["n_missing"]:
+        console.print(f"warning: {summary['n_missing']} prompt(s) had no response and were not scored")
+    if summary["generation_errors"]:
+        console.print(f"warning: {summary['generation_errors']} failed generation(s) scored as empty responses")
+    console.print(f"Files: {out / 'responses.jsonl'}, {out / 'results.jsonl'}, {out / 'summary.json'}", soft_wrap=True)
+    return 0
+
+
+# --- constraints (held-out seeds of a crabkit run) -------------------------------------------------
+
+def _register_constraints(bench: argparse._SubParsersAction) -> None:
+    p = bench.add_parser("constraints", help="held-out seeds of a crab generate run + sampled verifiable constraints",
+                         description="Writes OUT/responses.jsonl, OUT/results.jsonl and OUT/summary.json.")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a `crab generate` run directory (constraints.jsonl)")
+    p.add_argument("--out", help="output directory (default RUN_DIR/eval_constraints)")
+    add_backend_args(p)
+    p.add_argument("--n", type=int, help="evaluate this many held-out seeds (default: the --fraction share)")
+    p.add_argument("--fraction", type=float, default=0.1, help="held-out share of seeds, by id hash (default 0.1)")
+    p.add_argument("--split-seed", type=int, default=0, help="seed of constraint draws, wording and bootstrap")
+    _add_generation_args(p, max_tokens=1024)
+    p.set_defaults(func=run_constraints_cmd)
+
+
+def run_constraints_cmd(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from crabkit.eval.constraints_eval import ConstraintsEvalError, evaluate_constraints
+
+    out = Path(args.out) if args.out else Path(args.run_dir) / "eval_constraints"
+    backend = None
+    try:
+        if args.backend is None:
+            raise ValueError("give --backend: the model whose answers are checked")
+        backend = backend_from_args(args, cache=None if args.no_cache else out / "llm_cache.sqlite")
+        s = evaluate_constraints(backend, args.run_dir, args.n, args.split_seed, fraction=args.fraction,
+                                 out_dir=out, settings=_gen_settings(args), progress=sys.stderr.isatty())
+    except (ConstraintsEvalError, ValueError, TypeError, OSError, ImportError, RuntimeError) as exc:
+        print(f"crab eval constraints: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if backend is not None:
+            backend.close()
+    table = Table(title=f"Held-out constraints: {s['prompt_level']['n']} prompts")
+    for column in ("level", "n", "pass rate", "95% CI"):
+        table.add_column(column, justify="left" if column == "level" else "right")
+    for label, key in (("prompt (all met)", "prompt_level"), ("constraint", "constraint_level")):
+        table.add_row(label, str(s[key]["n"]), *_interval(s[key]["rate"], s[key]["ci95"]))
+    families = Table(title="per family (Wilson 95% CI)")
+    for column in ("family", "n", "pass rate", "95% CI"):
+        families.add_column(column, justify="left" if column == "family" else "right")
+    for name, row in s["by_family"].items():
+        families.add_row(name, str(row["n"]), *_interval(row["rate"], row["ci95"]))
+    console = Console()
+    console.print(table)
+    console.print(families)
+    if s["generation_errors"]:
+        console.print(f"warning: {s['generation_errors']} failed generation(s) scored as empty responses")
+    console.print(f"Files: {out / 'results.jsonl'}, {out / 'summary.json'}", soft_wrap=True)
     return 0

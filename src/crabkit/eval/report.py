@@ -1,0 +1,431 @@
+"""One self-contained HTML page about a run directory and the evaluations found below it.
+
+Plots are drawn with matplotlib (the ``report`` extra) and inlined as base64 PNG, styles are inline,
+and nothing is fetched, so the file opens offline and can be mailed as is. Each section appears when
+its data is there and is listed as absent otherwise:
+
+* run: metadata from ``manifest.json``; constraint type and family counts, constraints per
+  instruction, rejects by reason (``stats.json``, else counted from the JSONL outputs);
+* every ``summary.json`` below the directory, by its ``benchmark`` field: held-out constraints
+  (pass rates by family), IFEval (the four metrics, per-type bars), FollowBench (per-level lines).
+
+Example::
+
+    from crabkit.eval.report import build_report
+    build_report("runs/crab")          # writes runs/crab/report.html
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ReportData", "build_report", "find_data", "render_report"]
+
+_MAX_DEPTH = 4  # how far below DIR to look for evaluation summaries
+_BLUE, _ORANGE, _GREY = "#3b6ea8", "#e08a2c", "#8a8a8a"
+
+
+@dataclass
+class ReportData:
+    """What was found in a directory: run files (``None`` when absent) and evaluation summaries."""
+
+    root: Path
+    manifest: dict[str, Any] | None = None
+    stats: dict[str, Any] | None = None
+    per_seed_counts: list[int] | None = None
+    rejects: dict[str, int] | None = None
+    evals: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (kind, rel path, summary)
+
+
+# --- finding data ----------------------------------------------------------------------------------
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
+def _jsonl(path: Path) -> Iterable[dict[str, Any]]:
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for line in f:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(row, dict):
+                yield row
+
+
+def _kind(summary: Any) -> str | None:
+    if not isinstance(summary, dict):
+        return None
+    bench = str(summary.get("benchmark", "")).lower()
+    if bench == "followbench" or ("categories" in summary and "overall" in summary):
+        return "followbench"
+    if bench == "crab-constraints" or ("prompt_level" in summary and "by_family" in summary):
+        return "constraints"
+    if bench == "ifeval" or ("prompt_strict" in summary and "by_instruction" in summary):
+        return "ifeval"
+    return None
+
+
+def _summaries(root: Path) -> Iterable[Path]:
+    def walk(d: Path, depth: int) -> Iterable[Path]:
+        try:
+            entries = sorted(d.iterdir())
+        except OSError:
+            return
+        for e in entries:
+            if e.name == "summary.json" and e.is_file():
+                yield e
+            elif e.is_dir() and depth < _MAX_DEPTH and not e.name.startswith("."):
+                yield from walk(e, depth + 1)
+
+    yield from walk(root, 0)
+
+
+def find_data(root: str | Path) -> ReportData:
+    """Collect whatever ``root`` holds; missing or unreadable files leave their part ``None``."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: not a directory")
+    data = ReportData(root)
+    manifest = _load_json(root / "manifest.json")
+    data.manifest = manifest if isinstance(manifest, dict) else None
+    stats = _load_json(root / "stats.json")
+    data.stats = stats if isinstance(stats, dict) else None
+    constraints = root / "constraints.jsonl"
+    if constraints.is_file():
+        data.per_seed_counts = [len(r.get("constraints") or []) for r in _jsonl(constraints)]
+        if data.stats is None:  # a run still in progress: count what is there
+            types = Counter(c.get("type", "?") for r in _jsonl(constraints) for c in r.get("constraints") or [])
+            data.stats = {
+                "constraints_by_type": dict(types),
+                "constraints_by_family": dict(Counter(t.split(":", 1)[0] for t in types.elements())),
+            }
+    if data.stats is not None and isinstance(data.stats.get("rejects"), dict):
+        data.rejects = {str(k): int(v) for k, v in data.stats["rejects"].items()}
+    elif (root / "rejects.jsonl").is_file():
+        data.rejects = dict(Counter(
+            f"{r.get('stage', '?')}: {str(r.get('reason', '?')).split(':')[0]}" for r in _jsonl(root / "rejects.jsonl")
+        ))
+    for path in _summaries(root):
+        summary = _load_json(path)
+        kind = _kind(summary)
+        if kind is not None:
+            rel = path.parent.relative_to(root).as_posix() or "."
+            data.evals.append((kind, rel, summary))
+    return data
+
+
+# --- plotting --------------------------------------------------------------------------------------
+
+def _plt() -> Any:
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("crab report draws its plots with matplotlib: pip install 'crabkit[report]'") from None
+    matplotlib.use("Agg", force=True)  # no display; also keeps a GUI backend from being picked
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _img(fig: Any, alt: str) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+    _plt().close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img class="plot" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _barh(counts: Mapping[str, float], title: str, xlabel: str, color: str = _BLUE,
+          errors: Mapping[str, list[float]] | None = None, xlim: tuple[float, float] | None = None) -> str:
+    plt = _plt()
+    items = sorted(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    labels, values = [k for k, _ in items], [v for _, v in items]
+    fig, ax = plt.subplots(figsize=(9, max(1.6, 0.28 * len(items) + 0.9)), layout="constrained")
+    xerr = None
+    if errors:
+        lo = [max(0.0, v - errors[k][0]) for k, v in items]
+        hi = [max(0.0, errors[k][1] - v) for k, v in items]
+        xerr = [lo, hi]
+    ax.barh(labels, values, color=color, xerr=xerr, ecolor="#333333", capsize=2)
+    for y, (k, v) in enumerate(items):
+        # Right of the error bar, where there is one, so the number stays readable.
+        x = max(v, errors[k][1]) if errors else v
+        ax.text(x, y, f" {v:.2f}" if isinstance(v, float) else f" {v}", va="center", fontsize=8)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    if xlim:
+        ax.set_xlim(*xlim)
+    ax.tick_params(axis="y", labelsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _img(fig, title)
+
+
+def _histogram(series: list[tuple[str, Mapping[int, int], str]], title: str, xlabel: str) -> str:
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(series), figsize=(4.5 * len(series), 3), squeeze=False, layout="constrained")
+    for ax, (label, counts, color) in zip(axes[0], series):
+        xs = sorted(counts)
+        ax.bar(xs, [counts[x] for x in xs], color=color, width=0.8)
+        ax.set_xticks(xs)
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("count")
+        ax.spines[["top", "right"]].set_visible(False)
+    fig.suptitle(title)
+    return _img(fig, title)
+
+
+# --- html pieces -----------------------------------------------------------------------------------
+
+def _e(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _table(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _pct(v: Any) -> str:
+    return "-" if v is None else f"{100 * float(v):.1f}"
+
+
+def _ci(ci: Any) -> str:
+    return f"[{_pct(ci[0])}, {_pct(ci[1])}]" if isinstance(ci, (list, tuple)) and len(ci) == 2 else "-"
+
+
+def _flatten(d: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for k, v in d.items():
+        if isinstance(v, Mapping) and v:
+            out += _flatten(v, f"{prefix}{k}.")
+        else:
+            out.append((f"{prefix}{k}", json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v))
+    return out
+
+
+def _generation_line(summary: Mapping[str, Any]) -> str:
+    gen = summary.get("generation") or {}
+    backend = gen.get("backend") or {}
+    if backend:
+        parts = [f"{backend.get('name', '?')} {backend.get('model', '')}".strip()]
+        parts += [f"{k}={gen[k]}" for k in ("temperature", "top_p", "max_tokens") if k in gen]
+        return "<p class='meta'>Generated by " + _e(", ".join(parts)) + "</p>"
+    if gen.get("source"):
+        return f"<p class='meta'>Responses read from {_e(gen['source'])}</p>"
+    return ""
+
+
+# --- sections --------------------------------------------------------------------------------------
+
+Section = tuple[str, str, str]  # (anchor, title, body html)
+
+
+def _run_sections(d: ReportData) -> tuple[list[Section], list[str]]:
+    sections: list[Section] = []
+    absent: list[str] = []
+    if d.manifest:
+        m = d.manifest
+        rows = [("seed", m.get("seed", "-")), ("fingerprint", m.get("fingerprint", "-"))]
+        rows += [(f"version {k}", v) for k, v in (m.get("versions") or {}).items()]
+        body = _table(("field", "value"), rows)
+        body += "<details><summary>configuration</summary>"
+        body += _table(("setting", "value"), _flatten(m.get("config") or {})) + "</details>"
+        if d.stats:
+            totals = [(k, d.stats[k]) for k in ("items_read", "seeds", "constraints_total", "distinct_types",
+                                                 "rejects_total", "ground_truth_rows", "no_constraints") if k in d.stats]
+            totals += [(f"examples: {k}", v) for k, v in (d.stats.get("examples") or {}).items()]
+            if totals:
+                body += "<h3>Counts</h3>" + _table(("count", "value"), totals)
+        sections.append(("run", "Run metadata", body))
+    else:
+        absent.append("run metadata (manifest.json)")
+    by_type = (d.stats or {}).get("constraints_by_type") or {}
+    by_family = (d.stats or {}).get("constraints_by_family") or {}
+    if by_type or by_family:
+        body = ""
+        if by_type:
+            body += _barh(by_type, "Constraints by type", "constraints")
+        if by_family:
+            body += _barh(by_family, "Constraints by family", "constraints", color=_ORANGE)
+        sections.append(("types", "Constraint types and families", body))
+    else:
+        absent.append("constraint type distribution (stats.json or constraints.jsonl)")
+    series: list[tuple[str, Mapping[int, int], str]] = []
+    if d.per_seed_counts:
+        series.append(("verified constraints per seed", Counter(d.per_seed_counts), _BLUE))
+    composed = (d.stats or {}).get("constraints_per_instruction") or {}
+    if composed:
+        series.append(("constraints per composed instruction",
+                       {int(k): int(v) for k, v in composed.items()}, _ORANGE))
+    if series:
+        sections.append(("per-instruction", "Constraints per instruction",
+                         _histogram(series, "Constraints per instruction", "constraints")))
+    else:
+        absent.append("constraints per instruction")
+    if d.rejects is not None:
+        if d.rejects:
+            body = _barh(d.rejects, "Rejected input records by reason", "records", color=_GREY)
+            body += _table(("reason", "records"), sorted(d.rejects.items(), key=lambda kv: -kv[1]))
+        else:
+            body = "<p>No input record was rejected.</p>"
+        sections.append(("rejects", "Rejects", body))
+    else:
+        absent.append("rejects (stats.json or rejects.jsonl)")
+    return sections, absent
+
+
+def _constraints_section(rel: str, s: Mapping[str, Any]) -> str:
+    pl, cl = s.get("prompt_level") or {}, s.get("constraint_level") or {}
+    body = _generation_line(s)
+    body += _table(("level", "n", "pass rate %", "95% CI"), [
+        ("prompt (all constraints met)", pl.get("n", "-"), _pct(pl.get("rate")), _ci(pl.get("ci95"))),
+        ("constraint", cl.get("n", "-"), _pct(cl.get("rate")), _ci(cl.get("ci95"))),
+    ])
+    fam = s.get("by_family") or {}
+    if fam:
+        body += _barh({k: float(v["rate"]) for k, v in fam.items()}, "Pass rate by family (Wilson 95% CI)",
+                      "pass rate", errors={k: v.get("ci95", [v["rate"]] * 2) for k, v in fam.items()},
+                      xlim=(0, 1.15))
+    types = s.get("by_type") or {}
+    if types:
+        body += "<details><summary>per type</summary>" + _table(
+            ("type", "n", "pass rate %", "95% CI"),
+            [(k, v["n"], _pct(v["rate"]), _ci(v.get("ci95"))) for k, v in types.items()]) + "</details>"
+    return body
+
+
+def _ifeval_section(rel: str, s: Mapping[str, Any]) -> str:
+    ci = s.get("ci95") or {}
+    metrics = ("prompt_strict", "instruction_strict", "prompt_loose", "instruction_loose")
+    rows = [(m, _pct(s.get(m)), _ci(ci.get(m))) for m in metrics]
+    aggregate = s.get("aggregate")
+    if aggregate is None and all(m in s for m in metrics):
+        aggregate = sum(s[m] for m in metrics) / 4
+    rows.append(("aggregate (mean of the four)", _pct(aggregate), _ci(ci.get("aggregate"))))
+    body = _generation_line(s)
+    body += f"<p class='meta'>{_e(s.get('n_prompts', '?'))} prompts, {_e(s.get('n_instructions', '?'))} instructions"
+    if s.get("n_missing"):
+        body += f", {_e(s['n_missing'])} without a response"
+    body += "</p>" + _table(("metric", "score %", "95% CI"), rows)
+    per = s.get("by_instruction") or {}
+    if per:
+        plt = _plt()
+        names = sorted(per, key=lambda k: (per[k]["strict"], k))
+        fig, ax = plt.subplots(figsize=(9, 0.3 * len(names) + 1.2), layout="constrained")
+        ys = range(len(names))
+        ax.barh([y + 0.2 for y in ys], [per[n]["loose"] for n in names], height=0.4, color=_ORANGE, label="loose")
+        ax.barh([y - 0.2 for y in ys], [per[n]["strict"] for n in names], height=0.4, color=_BLUE, label="strict")
+        ax.set_yticks(list(ys), [f"{n} (n={per[n]['n']})" for n in names], fontsize=8)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("instruction accuracy")
+        ax.set_title("IFEval accuracy per instruction type")
+        ax.legend(loc="lower right", fontsize=8)
+        ax.spines[["top", "right"]].set_visible(False)
+        body += _img(fig, "IFEval accuracy per instruction type")
+    fam = s.get("by_family") or {}
+    if fam:
+        body += "<details><summary>per family</summary>" + _table(
+            ("family", "n", "strict %", "loose %"),
+            [(k, v["n"], _pct(v["strict"]), _pct(v["loose"])) for k, v in fam.items()]) + "</details>"
+    return body
+
+
+def _followbench_section(rel: str, s: Mapping[str, Any]) -> str:
+    plt = _plt()
+    cats = dict(s.get("categories") or {})
+    if s.get("overall"):
+        cats["overall"] = s["overall"]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+    for ax, metric in zip(axes, ("hsr", "ssr")):
+        for name, m in cats.items():
+            levels = sorted((int(k), v.get(metric)) for k, v in (m.get("levels") or {}).items())
+            points = [(k, v) for k, v in levels if v is not None and k >= 1]
+            if points:
+                style = {"color": "black", "linewidth": 2.5} if name == "overall" else {}
+                ax.plot([k for k, _ in points], [v for _, v in points], marker="o", label=name, **style)
+        ax.set_title(metric.upper() + " by level")
+        ax.set_xlabel("level (constraints added)")
+        ax.set_ylim(0, 1.02)
+        ax.set_xticks([1, 2, 3, 4, 5])
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    body = _generation_line(s) + _img(fig, "FollowBench HSR and SSR by level")
+    rows = [(name, _pct(m.get("hsr_l1_l2")), _pct(m.get("hsr_l3_l5")), _pct(m.get("ssr_avg")),
+             "-" if m.get("csl") is None else f"{m['csl']:.2f}") for name, m in cats.items()]
+    return body + _table(("category", "HSR L1-2 %", "HSR L3-5 %", "SSR avg %", "CSL"), rows)
+
+
+_EVAL_SECTIONS: dict[str, tuple[str, Callable[[str, Mapping[str, Any]], str]]] = {
+    "constraints": ("Held-out constraints", _constraints_section),
+    "ifeval": ("IFEval", _ifeval_section),
+    "followbench": ("FollowBench", _followbench_section),
+}
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;max-width:1000px;padding:1.5em;
+color:#222;background:#fff}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #3b6ea8;padding-bottom:.2em;margin-top:1.8em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.9em}th,td{border:1px solid #ccc;padding:.25em .6em;
+text-align:left}th{background:#eef2f7}td:not(:first-child){font-variant-numeric:tabular-nums}
+img.plot{display:block;max-width:100%;margin:.8em 0}.meta{color:#555;font-size:.9em}
+nav a{margin-right:1em}details{margin:.5em 0}summary{cursor:pointer;color:#3b6ea8}
+.absent{color:#777;font-size:.9em}
+"""
+
+
+def render_report(data: ReportData, title: str | None = None) -> str:
+    """The report page for ``data``, as one HTML string."""
+    sections, absent = _run_sections(data)
+    for kind, label in (("constraints", "held-out constraints eval"), ("ifeval", "IFEval eval"),
+                        ("followbench", "FollowBench eval")):
+        if not any(k == kind for k, _, _ in data.evals):
+            absent.append(f"{label} (a summary.json below the directory)")
+    for i, (kind, rel, summary) in enumerate(data.evals):
+        name, render = _EVAL_SECTIONS[kind]
+        try:
+            body = render(rel, summary)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # One malformed summary must not cost the whole page.
+            body = f"<p class='absent'>Could not read this summary: {_e(type(exc).__name__)}: {_e(exc)}</p>"
+        sections.append((f"eval-{i}", f"{name} ({rel})", body))
+    title = title or f"crabkit report: {data.root.resolve().name}"
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    nav = "".join(f'<a href="#{a}">{_e(t)}</a>' for a, t, _ in sections)
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_e(title)}</h1><p class='meta'>{_e(data.root)} &middot; generated {stamp}</p>",
+        f"<nav>{nav}</nav>" if nav else "<p>Nothing to report in this directory.</p>",
+    ]
+    parts += [f'<section id="{a}"><h2>{_e(t)}</h2>{body}</section>' for a, t, body in sections]
+    if absent:
+        parts.append("<h2>Not present</h2><ul class='absent'>" + "".join(f"<li>{_e(a)}</li>" for a in absent)
+                     + "</ul>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def build_report(root: str | Path, out: str | Path | None = None, title: str | None = None) -> Path:
+    """Write the report of ``root`` to ``out`` (default ``root/report.html``) and return its path."""
+    data = find_data(root)
+    path = Path(out) if out is not None else Path(root) / "report.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(data, title), encoding="utf-8")
+    return path
