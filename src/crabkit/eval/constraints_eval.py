@@ -34,6 +34,7 @@ from crabkit.compose.forward import ForwardConfig, forward_prompt, sample_constr
 from crabkit.constraints import UnknownConstraintType, get
 from crabkit.eval.generate import GenSettings, describe_backend, generate_responses
 from crabkit.eval.ifeval_run import bootstrap_intervals
+from crabkit.io.jsonl import iter_jsonl_objects
 from crabkit.llm.base import Backend
 from crabkit.records import Constraint, dumps
 
@@ -79,20 +80,12 @@ def _read_rows(run_dir: Path) -> Iterator[dict[str, Any]]:
     path = run_dir / "constraints.jsonl"
     if not path.exists():
         raise ConstraintsEvalError(f"{run_dir}: no constraints.jsonl (is this a `crab generate` run directory?)")
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f"{path} line {number}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConstraintsEvalError(f"{where}: not valid JSON ({exc.msg})") from None
-            for name, kind in (("id", str), ("instruction", str), ("constraints", list)):
-                if not isinstance(row, dict) or not isinstance(row.get(name), kind):
-                    raise ConstraintsEvalError(f"{where}: field {name!r} is missing or not a {kind.__name__}")
-            row["_where"] = where
-            yield row
+    for where, row in iter_jsonl_objects(path, ConstraintsEvalError):
+        for name, kind in (("id", str), ("instruction", str), ("constraints", list)):
+            if not isinstance(row.get(name), kind):
+                raise ConstraintsEvalError(f"{where}: field {name!r} is missing or not a {kind.__name__}")
+        row["_where"] = where
+        yield row
 
 
 def _checkable(row: dict[str, Any]) -> list[Constraint]:

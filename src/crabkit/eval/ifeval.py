@@ -19,7 +19,6 @@ deviations (literal keywords, literal letter symbol, seeded langdetect) apply he
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any, Literal
 
 from crabkit.constraints import UnknownConstraintType, get_by_ifeval_id
 from crabkit.constraints.base import ConstraintType
+from crabkit.io.jsonl import iter_jsonl_objects
 
 __all__ = [
     "IFEvalDataError",
@@ -167,26 +167,7 @@ def _table(counts: Mapping[str, list[int]]) -> dict[str, dict[str, float | int]]
 
 def _read_jsonl(path: str | Path) -> Iterable[tuple[str, dict[str, Any]]]:
     """``(where, record)`` for each non-blank line; ``where`` names the file and line for errors."""
-    path = Path(path)
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise IFEvalDataError(f"cannot read {path}: {exc.strerror or exc}") from None
-    with handle:
-        try:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                where = f"{path} line {number}"
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise IFEvalDataError(f"{where}: not valid JSON ({exc.msg})") from None
-                if not isinstance(record, dict):
-                    raise IFEvalDataError(f"{where}: expected a JSON object")
-                yield where, record
-        except UnicodeDecodeError as exc:
-            raise IFEvalDataError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    return iter_jsonl_objects(path, IFEvalDataError)
 
 
 def read_prompts(path: str | Path) -> list[IFEvalPrompt]:

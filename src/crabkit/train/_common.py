@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crabkit.io.jsonl import iter_jsonl_objects
+
 from .config import LoraOptions, ModelOptions
 
 log = logging.getLogger(__name__)
@@ -20,22 +22,8 @@ class DataError(ValueError):
 
 
 def read_jsonl(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """``(where, row)`` for each non-blank line; ``where`` is ``file:line`` for error messages."""
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"{p}: no such file")
-    with open(p, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f"{p.name}:{n}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{where}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise DataError(f"{where}: expected a JSON object, got {type(row).__name__}")
-            yield where, row
+    """``(where, row)`` for each non-blank line; ``where`` names the file and line for error messages."""
+    return iter_jsonl_objects(path, DataError)
 
 
 ROLES = ("system", "user", "assistant", "tool")
