@@ -1,5 +1,10 @@
 """`crab generate`: read -> seeds -> back-translate -> verify -> compose -> write, streaming and resumable.
 
+With an LLM backend configured (``cfg.llm``), each block also goes through the LLM stage (refined
+instruction, soft constraints, judge, dedup; see :mod:`crabkit.backtranslate.llm`) between the rules
+and composition. Its requests go through a response cache (``RUN_DIR/llm_cache.sqlite``), so a
+resumed run re-sends only what was not answered before the kill.
+
 The run directory holds the outputs plus ``state.json``, a checkpoint written after every block:
 how many input items were consumed, the byte length of every output file, the running stats and
 the block counter. A rerun of the same command truncates the outputs to the checkpoint, skips the
@@ -22,16 +27,20 @@ from pathlib import Path
 from typing import Any
 
 from crabkit import __version__
+from crabkit.backtranslate.llm import LLMConfig
 from crabkit.backtranslate.rules import Backtranslated, RuleConfig, backtranslate_rules
 from crabkit.compose.plan import ComposeConfig, compose_block
 from crabkit.records import Reject, Seed, content_id, dumps
 
-__all__ = ["GenerateConfig", "RunResult", "generate", "OUTPUT_FILES"]
+__all__ = ["OUTPUT_FILES", "GenerateConfig", "RunResult", "generate", "plan_llm_requests"]
 
 log = logging.getLogger(__name__)
 
 OUTPUT_FILES = ("train.jsonl", "constraints.jsonl", "ifeval_ground_truth.jsonl", "rejects.jsonl")
 STATE = "state.json"
+# Request and cache counters of the last process that worked on the run: they differ between an
+# interrupted and an uninterrupted run, so they are kept out of stats.json.
+LLM_USAGE = "llm_usage.json"
 
 
 @dataclass
@@ -63,9 +72,16 @@ class GenerateConfig:
     mix: str | None = None
     mix_ratio: float = 0.0
     strict: bool = False
+    llm: LLMConfig = field(default_factory=LLMConfig)
 
     def fingerprint(self) -> str:
-        return content_id(dumps(dataclasses.asdict(self)))
+        d = dataclasses.asdict(self)
+        del d["llm"]
+        # Rules-only runs keep the fingerprint they always had; LLM runs add only the settings
+        # that change the output (not servers, concurrency, caps or the key's variable name).
+        if self.llm.enabled:
+            d["llm"] = self.llm.fingerprint_fields()
+        return content_id(dumps(d))
 
 
 @dataclass
@@ -88,7 +104,7 @@ class _Outputs:
             else:
                 with open(path, "r+b" if path.exists() else "w+b") as f:
                     f.truncate(offsets.get(name, 0))
-            self.files[name] = open(path, "ab")
+            self.files[name] = open(path, "ab")  # noqa: SIM115 - open for the whole run, closed in close()
 
     def write(self, name: str, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -152,8 +168,19 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _empty_stats() -> dict[str, Any]:
+def _empty_stats(llm: bool = False) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if llm:
+        extra = {
+            "llm_failures": 0,
+            "soft_constraints_by_type": {},
+            "judge_verdicts": {},
+            "json_repairs": {},
+            "soft_types_dropped": {},
+            "refine": {},
+        }
     return {
+        **extra,
         "items_read": 0,
         "seeds": 0,
         "rejects": {},
@@ -203,8 +230,35 @@ def _count_lines(path: str) -> int | None:
     return n
 
 
-def generate(cfg: GenerateConfig, out_dir: str | Path, *, progress: bool = True, force: bool = False) -> RunResult:
-    """Run (or resume) the rules-only generation into ``out_dir``."""
+def _merge(stats: dict[str, Any], delta: dict[str, Any]) -> None:
+    for key, value in delta.items():
+        if isinstance(value, dict):
+            bucket = stats.setdefault(key, {})
+            for k, v in value.items():
+                _add(bucket, k, v)
+        else:
+            stats[key] = stats.get(key, 0) + value
+
+
+def generate(
+    cfg: GenerateConfig,
+    out_dir: str | Path,
+    *,
+    progress: bool = True,
+    force: bool = False,
+    backend: Any = None,
+) -> RunResult:
+    """Run (or resume) the generation into ``out_dir``.
+
+    ``backend``: an LLM backend to use instead of building one from ``cfg.llm`` (tests, notebooks);
+    it is wrapped in the run's response cache unless it already is a ``CachedBackend``.
+    """
+    cfg.llm.validate()
+    if cfg.llm.dry_run:
+        raise ValueError("llm.dry_run is set: use plan_llm_requests() (crab generate --dry-run) instead")
+    use_llm = cfg.llm.enabled
+    if backend is not None and not use_llm:
+        raise ValueError("a backend was given but cfg.llm is off: set llm.backend (e.g. 'scripted') and refine or soft")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     state_path = out / STATE
@@ -220,7 +274,7 @@ def generate(cfg: GenerateConfig, out_dir: str | Path, *, progress: bool = True,
             return RunResult(out, state["stats"], resumed_from=state["consumed"], already_done=True)
     consumed = state["consumed"] if state else 0
     block_index = state["block_index"] if state else 0
-    stats = state["stats"] if state else _empty_stats()
+    stats = state["stats"] if state else _empty_stats(use_llm)
     mix_consumed = state.get("mix_consumed", 0) if state else 0
     outputs = _Outputs(out, state["offsets"] if state else None)
 
@@ -232,6 +286,7 @@ def generate(cfg: GenerateConfig, out_dir: str | Path, *, progress: bool = True,
     total = _count_lines(cfg.input)
     bar = Progress(total if cfg.limit is None else None, consumed, progress)
     types = cfg.rules.types()
+    llm_backend = _llm_backend(cfg, out, backend) if use_llm else None
 
     def checkpoint(done: bool = False) -> None:
         offsets = outputs.sync()
@@ -254,18 +309,23 @@ def generate(cfg: GenerateConfig, out_dir: str | Path, *, progress: bool = True,
     def flush(block: list[Seed], rejects: list[Reject], n_items: int) -> None:
         nonlocal consumed, block_index, mix_consumed
         results: list[Backtranslated] = [backtranslate_rules(s, cfg.seed, types) for s in block]
+        stats_delta: dict[str, Any] = {}
+        if llm_backend is not None:
+            # May raise BudgetExhausted: then nothing of this block is written or checkpointed.
+            results, rejects = _llm_stage(results, rejects, llm_backend, cfg, stats_delta)
         composed = compose_block(results, block_index, cfg.seed, cfg.compose)
         rows = []
         for bt in results:
-            rows.append(
-                {
-                    "id": bt.seed.id,
-                    "origin": bt.seed.origin,
-                    "instruction": bt.seed.instruction,
-                    "response": bt.seed.response,
-                    "constraints": [c.to_json() for c in bt.constraints],
-                }
-            )
+            row = {
+                "id": bt.seed.id,
+                "origin": bt.seed.origin,
+                "instruction": bt.seed.instruction,
+                "response": bt.seed.response,
+                "constraints": [c.to_json() for c in bt.constraints],
+            }
+            if bt.refined_instruction is not None:
+                row["refined_instruction"] = bt.refined_instruction
+            rows.append(row)
             for c in bt.constraints:
                 _add(stats["constraints_by_type"], c.type)
                 _add(stats["constraints_by_family"], c.family)
@@ -292,6 +352,7 @@ def generate(cfg: GenerateConfig, out_dir: str | Path, *, progress: bool = True,
                 _add(stats["examples"], "mix")
         stats["no_constraints"] += composed.skipped_no_constraints
         stats["ground_truth_rows"] += len(composed.ground_truth)
+        _merge(stats, stats_delta)
         stats["seeds"] += len(block)
         stats["items_read"] += n_items
         for r in rejects:
@@ -336,7 +397,104 @@ def generate(cfg: GenerateConfig, out_dir: str | Path, *, progress: bool = True,
     finally:
         bar.close()
         outputs.close()
+        if llm_backend is not None:
+            _write_llm_usage(out, llm_backend)
+            llm_backend.close()
     return RunResult(out, stats_out, resumed_from=state["consumed"] if state else 0)
+
+
+def _llm_backend(cfg: GenerateConfig, out: Path, backend: Any) -> Any:
+    from crabkit.backtranslate.llm import build_backend
+    from crabkit.llm import CachedBackend
+
+    if backend is None:
+        return build_backend(cfg.llm, out)
+    if isinstance(backend, CachedBackend):
+        return backend
+    return CachedBackend(backend, cfg.llm.cache_path(out), max_requests=cfg.llm.max_requests)
+
+
+def _llm_stage(
+    results: list[Backtranslated], rejects: list[Reject], backend: Any, cfg: GenerateConfig, stats: dict[str, Any]
+) -> tuple[list[Backtranslated], list[Reject]]:
+    """Run the LLM stage on one block; failed records become rejects (or stay, rules only, with
+    ``on_failure="keep"``). Returns the records to compose and the block's rejects."""
+    from crabkit.backtranslate.llm import run_llm_stage
+
+    stage = run_llm_stage(results, backend, cfg.llm, cfg.seed)
+    _merge(stats, stage.stats)
+    kept: list[Backtranslated] = []
+    rejects = list(rejects)
+    for bt, reason in zip(results, stage.failures):
+        if reason is None:
+            kept.append(bt)
+            continue
+        log.warning("LLM stage failed for record %s (%s): %s", bt.seed.id, bt.seed.origin, reason)
+        if cfg.llm.on_failure == "keep":
+            kept.append(bt)
+        else:
+            rejects.append(Reject(bt.seed.origin, f"{reason} [record {bt.seed.id}]", None, stage="llm"))
+    return kept, rejects
+
+
+def _write_llm_usage(out: Path, backend: Any) -> None:
+    inner = getattr(backend, "inner", backend)
+    usage = {"backend": inner.name, "model": inner.model, **backend.stats.to_json()}
+    _atomic_write(out / LLM_USAGE, json.dumps(usage, indent=2, sort_keys=True) + "\n")
+
+
+# A guess for the dry run, which cannot know how many soft constraints the model will write.
+_EST_SOFT_PER_RECORD = 6
+
+
+def plan_llm_requests(cfg: GenerateConfig, out_dir: str | Path) -> dict[str, Any]:
+    """What the LLM stage of this run would send, without sending anything or writing outputs.
+
+    Refine and soft-constraint requests are counted exactly (cached answers excluded); judge
+    requests depend on those answers, so they are estimated at ``_EST_SOFT_PER_RECORD`` per record.
+    """
+    import math
+
+    from crabkit.backtranslate.judge import judge_request
+    from crabkit.backtranslate.llm import build_backend, stage_one_requests
+
+    cfg.llm.validate()
+    if not cfg.llm.enabled:
+        raise ValueError("--dry-run needs an LLM backend (--llm openai|local|vllm|scripted)")
+    backend = build_backend(cfg.llm, out_dir, dry_run=True)
+    records = judge_tokens = 0
+    try:
+        block: list[Backtranslated] = []
+
+        def count(block: list[Backtranslated]) -> None:
+            nonlocal judge_tokens
+            backend.generate([r for _, _, r in stage_one_requests(block, cfg.llm, cfg.seed)])
+            if cfg.llm.soft and cfg.llm.judge:
+                for bt in block:
+                    probe = judge_request(bt.seed.instruction, bt.seed.response, "x" * 60, cfg.llm, cfg.seed)
+                    judge_tokens += _EST_SOFT_PER_RECORD * math.ceil(probe.prompt_chars() / 4)
+
+        for item in _items(cfg):
+            if isinstance(item, Seed):
+                records += 1
+                block.append(Backtranslated(seed=item, constraints=[]))
+                if len(block) >= cfg.block_size:
+                    count(block)
+                    block = []
+        if block:
+            count(block)
+        s = backend.stats
+    finally:
+        backend.close()
+    judge_requests = records * _EST_SOFT_PER_RECORD if cfg.llm.soft and cfg.llm.judge else 0
+    return {
+        "records": records,
+        "requests": s.misses,
+        "cached": s.hits,
+        "est_prompt_tokens": s.est_prompt_tokens,
+        "judge_requests_est": judge_requests,
+        "judge_prompt_tokens_est": judge_tokens,
+    }
 
 
 def _final_stats(stats: dict[str, Any]) -> dict[str, Any]:

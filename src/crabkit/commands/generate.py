@@ -34,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--strict", action="store_true", default=None, help="exit 1 when any input record is rejected")
     p.add_argument("--force", action="store_true", help="start over even if the run directory has a checkpoint")
     p.add_argument("--no-progress", action="store_true")
+    _llm_arguments(p)
     p.set_defaults(func=run_generate)
 
     v = sub.add_parser("verify", help="re-check every constraint of a constraints.jsonl or ground-truth file")
@@ -44,6 +45,43 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--out", default="runs/demo")
     d.add_argument("--seed", type=int, default=0)
     d.set_defaults(func=run_demo)
+
+
+def _llm_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("LLM stage (refined instruction, soft constraints, judge)")
+    g.add_argument("--llm", choices=["none", "openai", "local", "vllm", "scripted"], default=None,
+                   help="backend for the LLM stage (default none: rules only; scripted: canned offline answers)")
+    g.add_argument("--base-url", action="append", dest="base_urls",
+                   help="OpenAI-compatible server URL, e.g. http://127.0.0.1:8000/v1 (repeatable: round-robin)")
+    g.add_argument("--model", help="model name (openai/vllm) or Hub id / directory (local)")
+    g.add_argument("--api-key-env", help="environment variable holding the API key (the key is never stored)")
+    g.add_argument("--concurrency", type=int, help="requests in flight at once (openai backend)")
+    g.add_argument("--llm-timeout", type=float, help="seconds per request")
+    g.add_argument("--llm-retries", type=int, help="retries per request after 429/5xx/timeouts")
+    g.add_argument("--llm-cache", help="response cache file (default RUN_DIR/llm_cache.sqlite)")
+    g.add_argument("--dry-run", action="store_true", help="count the LLM requests and tokens; send and write nothing")
+    g.add_argument("--max-requests", type=int, help="send at most N new requests, then stop (rerun to continue)")
+    g.add_argument("--llm-failures", choices=["reject", "keep"], default=None,
+                   help="a record whose LLM stage failed: reject it (default) or keep its rule constraints only")
+    for stage in ("refine", "soft", "judge"):
+        g.add_argument(f"--no-{stage}", action="store_true", default=None, help=f"skip the {stage} step")
+
+
+def _apply_llm(cfg, args: argparse.Namespace) -> None:
+    llm = cfg.llm
+    values = {
+        "backend": args.llm, "base_urls": args.base_urls, "model": args.model, "api_key_env": args.api_key_env,
+        "concurrency": args.concurrency, "timeout": args.llm_timeout, "max_retries": args.llm_retries,
+        "cache": args.llm_cache, "max_requests": args.max_requests, "on_failure": args.llm_failures,
+    }
+    for key, value in values.items():
+        if value is not None:
+            setattr(llm, key, value)
+    if args.dry_run:
+        llm.dry_run = True
+    for stage in ("refine", "soft", "judge"):
+        if getattr(args, f"no_{stage}"):
+            setattr(llm, stage, False)
 
 
 def _config(args: argparse.Namespace):
@@ -65,6 +103,7 @@ def _config(args: argparse.Namespace):
         cfg.dedup = False
     if args.reverse_ratio is not None:
         cfg.compose.reverse_ratio = args.reverse_ratio
+    _apply_llm(cfg, args)
     read = {
         "layout": args.layout, "instruction_field": args.instruction_field, "response_field": args.response_field,
         "input_field": args.input_field, "messages_field": args.messages_field, "all_turns": args.all_turns,
@@ -81,24 +120,50 @@ def _summary(result) -> str:
     lines = [
         f"run directory: {result.out_dir}",
         f"  seeds {s['seeds']}  rejected {s['rejects_total']}  without constraints {s['no_constraints']}",
-        f"  constraints {s['constraints_total']} of {s['distinct_types']} types"
-        f"  (verify failures {s['verify_failures_total']})",
+        (f"  constraints {s['constraints_total']} of {s['distinct_types']} types"
+         f"  (verify failures {s['verify_failures_total']})"),
         "  examples " + ", ".join(f"{k} {v}" for k, v in sorted(ex.items()))
         + f"; IFEval ground-truth rows {s['ground_truth_rows']}",
+    ]
+    if "llm_failures" in s:
+        soft = sum(s.get("soft_constraints_by_type", {}).values())
+        verdicts = ", ".join(f"{k} {v}" for k, v in sorted(s.get("judge_verdicts", {}).items())) or "none"
+        lines.append(f"  LLM: soft constraints {soft}, failures {s['llm_failures']}, judge verdicts: {verdicts}")
+    lines += [
         "  files: " + ", ".join(sorted(p.name for p in Path(result.out_dir).iterdir() if p.suffix in {".jsonl", ".json"})),
     ]
     return "\n".join(lines)
 
 
+def _print_plan(plan: dict) -> None:
+    print(
+        f"dry run: {plan['records']} records; refine + soft-constraint requests to send {plan['requests']}"
+        f" (already cached {plan['cached']}), about {plan['est_prompt_tokens']:,} prompt tokens"
+    )
+    if plan["judge_requests_est"]:
+        print(
+            f"  judge requests (estimated from 6 soft constraints per record): about {plan['judge_requests_est']},"
+            f" about {plan['judge_prompt_tokens_est']:,} prompt tokens"
+        )
+    print("  nothing was sent and no training data was written")
+
+
 def run_generate(args: argparse.Namespace) -> int:
+    from crabkit.backtranslate.llm import BudgetExhausted
     from crabkit.config import ConfigError
-    from crabkit.pipeline import generate
+    from crabkit.pipeline import generate, plan_llm_requests
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         cfg = _config(args)
+        if cfg.llm.dry_run:
+            _print_plan(plan_llm_requests(cfg, args.out))
+            return 0
         result = generate(cfg, args.out, progress=not args.no_progress, force=args.force)
-    except (ConfigError, ValueError, FileNotFoundError) as exc:
+    except BudgetExhausted as exc:
+        print(f"crab generate: stopped: {exc}", file=sys.stderr)
+        return 3
+    except (ConfigError, ValueError, FileNotFoundError, ImportError, RuntimeError) as exc:
         print(f"crab generate: {exc}", file=sys.stderr)
         return 2
     if result.already_done:
