@@ -146,7 +146,7 @@ def test_not_a_run_dir_is_a_clear_error(tmp_path: Path):
 
 def test_malformed_row_names_the_line(tmp_path: Path):
     (tmp_path / "constraints.jsonl").write_text('{"id": "a", "instruction": "x"}\n', encoding="utf-8")
-    with pytest.raises(ConstraintsEvalError, match="line 1: field 'constraints'"):
+    with pytest.raises(ConstraintsEvalError, match=":1: field 'constraints'"):
         heldout_seeds(tmp_path, n=1)
 
 

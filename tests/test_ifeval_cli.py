@@ -89,7 +89,7 @@ def test_bad_line_is_named_and_exits_nonzero(tmp_path, capsys):
         ["ifeval", "score", "--input-data", str(prompts), "--responses", str(bad), "--output", str(tmp_path)]
     )
     assert code == 2
-    assert "responses.jsonl line 2: not valid JSON" in capsys.readouterr().err
+    assert "responses.jsonl:2: not valid JSON" in capsys.readouterr().err
 
 
 def test_unreadable_file_is_a_clear_error(tmp_path, capsys):

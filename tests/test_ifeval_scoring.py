@@ -169,19 +169,19 @@ def test_unknown_instruction_and_bad_kwargs_name_the_prompt_key():
 def test_reading_names_the_file_and_line_of_bad_records(tmp_path):
     bad_json = tmp_path / "bad.jsonl"
     bad_json.write_text('{"prompt": "a", "response": "b"}\n\n{oops\n', encoding="utf-8")
-    with pytest.raises(IFEvalDataError, match=r"bad\.jsonl line 3: not valid JSON"):
+    with pytest.raises(IFEvalDataError, match=r"bad\.jsonl:3: not valid JSON"):
         read_responses(bad_json)
     no_response = _write_jsonl(tmp_path / "r.jsonl", [{"prompt": "a", "response": "b"}, {"prompt": "c"}])
-    with pytest.raises(IFEvalDataError, match=r"r\.jsonl line 2: missing field 'response'"):
+    with pytest.raises(IFEvalDataError, match=r"r\.jsonl:2: missing field 'response'"):
         read_responses(no_response)
     not_text = _write_jsonl(tmp_path / "n.jsonl", [{"prompt": "a", "response": None}])
-    with pytest.raises(IFEvalDataError, match=r"line 1: field 'response' must be a string"):
+    with pytest.raises(IFEvalDataError, match=r":1: field 'response' must be a string"):
         read_responses(not_text)
     mismatched = _write_jsonl(
         tmp_path / "p.jsonl",
         [{"key": 1, "prompt": "p", "instruction_id_list": ["a:b", "c:d"], "kwargs": [{}]}],
     )
-    with pytest.raises(IFEvalDataError, match=r"p\.jsonl line 1: 2 instruction ids but 1 kwargs"):
+    with pytest.raises(IFEvalDataError, match=r"p\.jsonl:1: 2 instruction ids but 1 kwargs"):
         read_prompts(mismatched)
     with pytest.raises(IFEvalDataError, match="cannot read"):
         read_prompts(tmp_path / "absent.jsonl")
@@ -192,7 +192,7 @@ def test_reading_names_the_file_and_line_of_bad_records(tmp_path):
 
 def test_matching_by_key_requires_keys_on_responses(tmp_path):
     path = _write_jsonl(tmp_path / "r.jsonl", [{"prompt": "P10", "response": "x"}])
-    with pytest.raises(IFEvalDataError, match=r"line 1: missing field 'key'"):
+    with pytest.raises(IFEvalDataError, match=r":1: missing field 'key'"):
         score(PROMPTS, read_responses(path), match_by="key")
 
 

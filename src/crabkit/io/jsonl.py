@@ -15,7 +15,7 @@ __all__ = ["iter_jsonl_objects"]
 
 
 def iter_jsonl_objects(path: str | Path, error: type[Exception] = ValueError) -> Iterator[tuple[str, dict[str, Any]]]:
-    """``(where, object)`` for each non-blank line; ``where`` is ``"<path> line N"``.
+    """``(where, object)`` for each non-blank line; ``where`` is ``"<path>:<line>"``.
 
     Raises ``error`` (a ValueError subclass of the caller's choosing) for an unreadable file, a line
     that is not JSON, a line that is not an object, or text that is not UTF-8.
@@ -30,7 +30,7 @@ def iter_jsonl_objects(path: str | Path, error: type[Exception] = ValueError) ->
             for number, line in enumerate(handle, 1):
                 if not line.strip():
                     continue
-                where = f"{p} line {number}"
+                where = f"{p}:{number}"
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError as exc:
