@@ -19,10 +19,10 @@ $(DEMO_STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e .
 	touch $(DEMO_STAMP)
 
-# Tests also exercise the LLM client, HF datasets, training on a tiny model and the report.
+# Tests also exercise the LLM client, HF datasets, training on a tiny model, the report and Ray.
 # torch is pinned to the CPU build served locally (any other version pulls a CUDA build).
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e '.[dev,llm,hf,train,report]'
+	$(BIN)/pip install -q -e '.[dev,llm,hf,train,report,scale]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

@@ -10,6 +10,13 @@ how many input items were consumed, the byte length of every output file, the ru
 the block counter. A rerun of the same command truncates the outputs to the checkpoint, skips the
 consumed items (re-reading them, but not back-translating them again) and carries on, so the final
 files are byte-identical to an uninterrupted run with the same seed.
+
+The work of a block is one picklable function, :func:`process_block` (a :class:`Block` in, a
+:class:`BlockOutput` out: rendered output lines and a stats delta). The driver here reads and
+filters the input (dedup is global), cuts it into blocks and commits their outputs in block order
+(stats, the mix step, checkpoint). Which process runs ``process_block`` is the engine's business:
+this process by default, or Ray Data workers (:class:`crabkit.engine.RayEngine`); both give the
+same bytes.
 """
 
 from __future__ import annotations
@@ -21,10 +28,10 @@ import os
 import platform
 import random
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from crabkit import __version__
 from crabkit.backtranslate.llm import LLMConfig
@@ -32,7 +39,10 @@ from crabkit.backtranslate.rules import Backtranslated, RuleConfig, backtranslat
 from crabkit.compose.plan import ComposeConfig, compose_block
 from crabkit.records import Reject, Seed, content_id, dumps
 
-__all__ = ["OUTPUT_FILES", "GenerateConfig", "RunResult", "generate", "plan_llm_requests"]
+__all__ = [
+    "OUTPUT_FILES", "Block", "BlockOutput", "GenerateConfig", "RunResult", "generate", "plan_llm_requests",
+    "process_block",
+]
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +116,9 @@ class _Outputs:
                     f.truncate(offsets.get(name, 0))
             self.files[name] = open(path, "ab")  # noqa: SIM115 - open for the whole run, closed in close()
 
-    def write(self, name: str, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self.files[name].write("".join(dumps(r) + "\n" for r in rows).encode("utf-8"))
+    def write(self, name: str, text: str) -> None:
+        if text:
+            self.files[name].write(text.encode("utf-8"))
 
     def sync(self) -> dict[str, int]:
         sizes = {}
@@ -240,6 +250,128 @@ def _merge(stats: dict[str, Any], delta: dict[str, Any]) -> None:
             stats[key] = stats.get(key, 0) + value
 
 
+def _lines(rows: Iterable[dict[str, Any]]) -> str:
+    return "".join(dumps(r) + "\n" for r in rows)
+
+
+@dataclass
+class Block:
+    """One block of the input, cut by the driver: its seeds, the input items rejected among them,
+    and how many input items it spans (seeds + rejects)."""
+
+    index: int
+    seeds: list[Seed]
+    rejects: list[Reject]
+    n_items: int
+
+
+@dataclass
+class BlockOutput:
+    """What one block adds to the run: the text appended to each output file (``train.jsonl``
+    without mix examples, which the driver adds) and the block's stats delta."""
+
+    index: int
+    n_items: int
+    files: dict[str, str]
+    stats: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> BlockOutput:
+        return cls(index=d["index"], n_items=d["n_items"], files=d["files"], stats=d["stats"])
+
+
+def _blocks(items: Iterable[Seed | Reject], consumed: int, block_index: int, block_size: int) -> Iterator[Block]:
+    """Cut the filtered input into blocks of ``block_size`` seeds, skipping the ``consumed`` items a
+    checkpoint already covers; block indices continue from ``block_index``."""
+    seeds: list[Seed] = []
+    rejects: list[Reject] = []
+    n_items = 0
+    for i, item in enumerate(items):
+        if i < consumed:
+            continue
+        n_items += 1
+        if isinstance(item, Reject):
+            rejects.append(item)
+        else:
+            seeds.append(item)
+        if len(seeds) >= block_size:
+            yield Block(block_index, seeds, rejects, n_items)
+            block_index += 1
+            seeds, rejects, n_items = [], [], 0
+    if n_items:
+        yield Block(block_index, seeds, rejects, n_items)
+
+
+def process_block(block: Block, cfg: GenerateConfig, backend: Any = None) -> BlockOutput:
+    """Back-translate, (with ``backend``) run the LLM stage, compose and render one block.
+
+    A pure function of its arguments (and the backend's answers), so any process may run it:
+    the local engine calls it in the driver, the Ray engine in Ray Data workers.
+    May raise ``BudgetExhausted`` (``--max-requests``): then nothing of the block is kept.
+    """
+    types = cfg.rules.types()
+    results: list[Backtranslated] = [backtranslate_rules(s, cfg.seed, types) for s in block.seeds]
+    stats: dict[str, Any] = {}
+    rejects = block.rejects
+    if backend is not None:
+        results, rejects = _llm_stage(results, rejects, backend, cfg, stats)
+    composed = compose_block(results, block.index, cfg.seed, cfg.compose)
+    by_type, by_family = stats.setdefault("constraints_by_type", {}), stats.setdefault("constraints_by_family", {})
+    infer_errors, verify_failures = stats.setdefault("infer_errors", {}), stats.setdefault("verify_failures", {})
+    rows = []
+    for bt in results:
+        row = {
+            "id": bt.seed.id,
+            "origin": bt.seed.origin,
+            "instruction": bt.seed.instruction,
+            "response": bt.seed.response,
+            "constraints": [c.to_json() for c in bt.constraints],
+        }
+        if bt.refined_instruction is not None:
+            row["refined_instruction"] = bt.refined_instruction
+        rows.append(row)
+        for c in bt.constraints:
+            _add(by_type, c.type)
+            _add(by_family, c.family)
+        for t in bt.infer_errors:
+            _add(infer_errors, t)
+        for t in bt.verify_failures:
+            _add(verify_failures, t)
+    examples = stats.setdefault("examples", {})
+    for ex in composed.examples:
+        _add(examples, ex["kind"])
+    per_instruction = stats.setdefault("constraints_per_instruction", {})
+    for k, v in composed.k_hist.items():
+        _add(per_instruction, k, v)
+    reject_reasons = stats.setdefault("rejects", {})
+    for r in rejects:
+        _add(reject_reasons, f"{r.stage}: {r.reason.split(':')[0]}")
+    stats["no_constraints"] = composed.skipped_no_constraints
+    stats["ground_truth_rows"] = len(composed.ground_truth)
+    stats["seeds"] = len(block.seeds)
+    stats["items_read"] = block.n_items
+    files = {
+        "constraints.jsonl": _lines(rows),
+        "train.jsonl": _lines(composed.examples),
+        "ifeval_ground_truth.jsonl": _lines(composed.ground_truth),
+        "rejects.jsonl": _lines(r.to_json() for r in rejects),
+    }
+    return BlockOutput(block.index, block.n_items, files, stats)
+
+
+class Engine(Protocol):
+    """Runs :func:`process_block` over blocks somewhere and yields the outputs in block order."""
+
+    def map_blocks(
+        self, blocks: Iterable[Block], cfg: GenerateConfig, run_dir: Path, fingerprint: str
+    ) -> Iterator[BlockOutput]: ...
+
+    def llm_usage(self) -> dict[str, Any] | None: ...
+
+
 def generate(
     cfg: GenerateConfig,
     out_dir: str | Path,
@@ -247,11 +379,14 @@ def generate(
     progress: bool = True,
     force: bool = False,
     backend: Any = None,
+    engine: Engine | None = None,
 ) -> RunResult:
     """Run (or resume) the generation into ``out_dir``.
 
     ``backend``: an LLM backend to use instead of building one from ``cfg.llm`` (tests, notebooks);
     it is wrapped in the run's response cache unless it already is a ``CachedBackend``.
+    ``engine``: where blocks are processed (e.g. :class:`crabkit.engine.RayEngine`); None runs
+    them in this process. Engines build their own LLM backends from ``cfg.llm``.
     """
     cfg.llm.validate()
     if cfg.llm.dry_run:
@@ -259,6 +394,8 @@ def generate(
     use_llm = cfg.llm.enabled
     if backend is not None and not use_llm:
         raise ValueError("a backend was given but cfg.llm is off: set llm.backend (e.g. 'scripted') and refine or soft")
+    if backend is not None and engine is not None:
+        raise ValueError("a backend object runs in this process only; with an engine, configure cfg.llm instead")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     state_path = out / STATE
@@ -285,8 +422,7 @@ def generate(
             next(mix_iter, None)
     total = _count_lines(cfg.input)
     bar = Progress(total if cfg.limit is None else None, consumed, progress)
-    types = cfg.rules.types()
-    llm_backend = _llm_backend(cfg, out, backend) if use_llm else None
+    llm_backend = _llm_backend(cfg, out, backend) if use_llm and engine is None else None
 
     def checkpoint(done: bool = False) -> None:
         offsets = outputs.sync()
@@ -306,39 +442,14 @@ def generate(
             ),
         )
 
-    def flush(block: list[Seed], rejects: list[Reject], n_items: int) -> None:
+    def commit(block: BlockOutput) -> None:
+        """Append one block's outputs (in block order), add mix examples, checkpoint."""
         nonlocal consumed, block_index, mix_consumed
-        results: list[Backtranslated] = [backtranslate_rules(s, cfg.seed, types) for s in block]
-        stats_delta: dict[str, Any] = {}
-        if llm_backend is not None:
-            # May raise BudgetExhausted: then nothing of this block is written or checkpointed.
-            results, rejects = _llm_stage(results, rejects, llm_backend, cfg, stats_delta)
-        composed = compose_block(results, block_index, cfg.seed, cfg.compose)
-        rows = []
-        for bt in results:
-            row = {
-                "id": bt.seed.id,
-                "origin": bt.seed.origin,
-                "instruction": bt.seed.instruction,
-                "response": bt.seed.response,
-                "constraints": [c.to_json() for c in bt.constraints],
-            }
-            if bt.refined_instruction is not None:
-                row["refined_instruction"] = bt.refined_instruction
-            rows.append(row)
-            for c in bt.constraints:
-                _add(stats["constraints_by_type"], c.type)
-                _add(stats["constraints_by_family"], c.family)
-            for t in bt.infer_errors:
-                _add(stats["infer_errors"], t)
-            for t in bt.verify_failures:
-                _add(stats["verify_failures"], t)
-        examples = composed.examples
-        for ex in examples:
-            _add(stats["examples"], ex["kind"])
-        for k, v in composed.k_hist.items():
-            _add(stats["constraints_per_instruction"], k, v)
+        _merge(stats, block.stats)
+        train = block.files["train.jsonl"]
         if mix_iter:
+            # The mix share is kept over the whole run so far, so it is decided here, in order.
+            mixed = []
             crab_total = sum(v for k, v in stats["examples"].items() if k != "mix")
             target = int(crab_total * cfg.mix_ratio / max(1e-9, 1 - cfg.mix_ratio))
             while stats["examples"].get("mix", 0) < target:
@@ -348,41 +459,26 @@ def generate(
                 mix_consumed += 1
                 msgs = [{"role": h.role, "content": h.content} for h in m.history]
                 msgs += [{"role": "user", "content": m.instruction}, {"role": "assistant", "content": m.response}]
-                examples.append({"id": f"{m.id}-mix", "kind": "mix", "seed_id": m.id, "messages": msgs})
+                mixed.append({"id": f"{m.id}-mix", "kind": "mix", "seed_id": m.id, "messages": msgs})
                 _add(stats["examples"], "mix")
-        stats["no_constraints"] += composed.skipped_no_constraints
-        stats["ground_truth_rows"] += len(composed.ground_truth)
-        _merge(stats, stats_delta)
-        stats["seeds"] += len(block)
-        stats["items_read"] += n_items
-        for r in rejects:
-            _add(stats["rejects"], f"{r.stage}: {r.reason.split(':')[0]}")
-        outputs.write("constraints.jsonl", rows)
-        outputs.write("train.jsonl", examples)
-        outputs.write("ifeval_ground_truth.jsonl", composed.ground_truth)
-        outputs.write("rejects.jsonl", [r.to_json() for r in rejects])
-        consumed += n_items
-        block_index += 1
+            train += _lines(mixed)
+        outputs.write("constraints.jsonl", block.files["constraints.jsonl"])
+        outputs.write("train.jsonl", train)
+        outputs.write("ifeval_ground_truth.jsonl", block.files["ifeval_ground_truth.jsonl"])
+        outputs.write("rejects.jsonl", block.files["rejects.jsonl"])
+        consumed += block.n_items
+        block_index = block.index + 1
         checkpoint()
-        bar.update(n_items)
+        bar.update(block.n_items)
 
     try:
-        block: list[Seed] = []
-        rejects: list[Reject] = []
-        n_items = 0
-        for i, item in enumerate(items):
-            if i < consumed:
-                continue
-            n_items += 1
-            if isinstance(item, Reject):
-                rejects.append(item)
-            else:
-                block.append(item)
-            if len(block) >= cfg.block_size:
-                flush(block, rejects, n_items)
-                block, rejects, n_items = [], [], 0
-        if n_items:
-            flush(block, rejects, n_items)
+        blocks = _blocks(items, consumed, block_index, cfg.block_size)
+        if engine is None:
+            processed: Iterator[BlockOutput] = (process_block(b, cfg, llm_backend) for b in blocks)
+        else:
+            processed = engine.map_blocks(blocks, cfg, out, fingerprint)
+        for block_out in processed:
+            commit(block_out)
         stats_out = _final_stats(stats)
         _atomic_write(out / "stats.json", json.dumps(stats_out, indent=2, sort_keys=True) + "\n")
         manifest = {
@@ -400,6 +496,8 @@ def generate(
         if llm_backend is not None:
             _write_llm_usage(out, llm_backend)
             llm_backend.close()
+        elif engine is not None and use_llm and (usage := engine.llm_usage()) is not None:
+            _atomic_write(out / LLM_USAGE, json.dumps(usage, indent=2, sort_keys=True) + "\n")
     return RunResult(out, stats_out, resumed_from=state["consumed"] if state else 0)
 
 

@@ -34,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--strict", action="store_true", default=None, help="exit 1 when any input record is rejected")
     p.add_argument("--force", action="store_true", help="start over even if the run directory has a checkpoint")
     p.add_argument("--no-progress", action="store_true")
+    _engine_arguments(p)
     _llm_arguments(p)
     p.set_defaults(func=run_generate)
 
@@ -45,6 +46,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--out", default="runs/demo")
     d.add_argument("--seed", type=int, default=0)
     d.set_defaults(func=run_demo)
+
+
+def _engine_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("engine (where blocks are processed; outputs are the same bytes)")
+    g.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local: this process (default); ray: Ray Data tasks (pip install 'crabkit[scale]')")
+    g.add_argument("--ray-address", help="Ray cluster to join: auto, ray://HEAD:10001 (default: start a local Ray)")
+    g.add_argument("--ray-concurrency", type=int, help="block tasks in flight at once (default: all cluster CPUs)")
+    g.add_argument("--ray-cpus-per-task", type=float, default=1.0,
+                   help="CPUs reserved per block task (e.g. 0.25 when tasks mostly wait on LLM servers)")
+
+
+def _engine(args: argparse.Namespace):
+    if args.engine == "local":
+        if args.ray_address or args.ray_concurrency:
+            raise ValueError("--ray-address / --ray-concurrency need --engine ray")
+        return None
+    from crabkit.engine import RayEngine
+
+    return RayEngine(args.ray_address, concurrency=args.ray_concurrency, num_cpus=args.ray_cpus_per_task)
 
 
 def _llm_arguments(p: argparse.ArgumentParser) -> None:
@@ -159,7 +180,8 @@ def run_generate(args: argparse.Namespace) -> int:
         if cfg.llm.dry_run:
             _print_plan(plan_llm_requests(cfg, args.out))
             return 0
-        result = generate(cfg, args.out, progress=not args.no_progress, force=args.force)
+        engine = _engine(args)
+        result = generate(cfg, args.out, progress=not args.no_progress, force=args.force, engine=engine)
     except BudgetExhausted as exc:
         print(f"crab generate: stopped: {exc}", file=sys.stderr)
         return 3
@@ -169,6 +191,8 @@ def run_generate(args: argparse.Namespace) -> int:
     if result.already_done:
         print(f"{args.out} is already complete (delete it or pass --force to start over)")
     print(_summary(result))
+    if engine is not None and not result.already_done:
+        print(f"  ray: {engine.blocks_run} blocks run, {engine.blocks_reused} reused from shards")
     if cfg.strict and result.stats["rejects_total"]:
         print(f"crab generate: {result.stats['rejects_total']} input records rejected (--strict); see rejects.jsonl",
               file=sys.stderr)
