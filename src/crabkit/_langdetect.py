@@ -22,10 +22,12 @@ itself. ``seed`` is always explicit: nothing here reads or changes global random
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import random
 import re
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +71,7 @@ class _Model:
     probs: Any  # numpy float64 array: langdetect's freq / n_words, the same doubles
 
     def row(self, gram: str) -> Any:
+        """The dense probability row of ``gram`` (one entry per language, zeros included)."""
         import numpy as np
 
         i = self.index[gram]
@@ -164,25 +167,40 @@ def _model() -> _Model:
 
 
 _normalizer = _Normalizer()
-_word_memo: dict[tuple[str, bool], tuple[str, ...]] = {}
-_row_memo: dict[str, Any] = {}
+# N-grams per normalised word: followed by a space, or the text's last word.
+_word_memo: dict[str, tuple[str, ...]] = {}
+_last_word_memo: dict[str, tuple[str, ...]] = {}
 _verdicts: dict[tuple[int, tuple[str, ...]], str] = {}
 _MAX_VERDICTS = 1024
 
 
 def _prepare(text: str) -> str:
-    """langdetect's ``Detector.append`` followed by ``cleaning_text``."""
+    """langdetect's ``Detector.append`` followed by ``cleaning_text``.
+
+    Each substitution is skipped when the text holds nothing it could match (no ``http``, no ``@``,
+    no combining mark, nothing past U+02FF): the result is the same, without scanning for it.
+    """
     from langdetect.detector import Detector
     from langdetect.utils.ngram import NGram
 
-    text = Detector.URL_RE.sub(" ", text)
-    text = Detector.MAIL_RE.sub(" ", text)
-    text = NGram.normalize_vi(text)
-    text = _SPACES.sub(" ", text[:_MAX_TEXT_LENGTH])
+    if "http" in text:
+        text = Detector.URL_RE.sub(" ", text)
+    if "@" in text:
+        text = Detector.MAIL_RE.sub(" ", text)
+    ascii_only = text.isascii()
+    if not ascii_only and any(mark in text for mark in NGram.DMARK_CLASS):
+        text = NGram.normalize_vi(text)
+    text = text[:_MAX_TEXT_LENGTH]
+    if "  " in text:
+        text = _SPACES.sub(" ", text)
     # langdetect compares the block *number* to a block *name* here, so every character from
-    # U+0300 up counts as non-Latin; we keep that.
-    if len(_LATIN.findall(text)) * 2 < len(_NON_LATIN.findall(text)):
-        text = _LATIN.sub("", text)
+    # U+0300 up counts as non-Latin; we keep that. Latin letters are counted only as far as it
+    # takes to decide (``latin * 2 < non_latin`` is ``latin < ceil(non_latin / 2)``).
+    if not ascii_only:
+        non_latin = len(_NON_LATIN.findall(text))
+        enough = (non_latin + 1) // 2
+        if non_latin and sum(1 for _ in itertools.islice(_LATIN.finditer(text), enough)) < enough:
+            text = _LATIN.sub("", text)
     return text
 
 
@@ -215,59 +233,142 @@ def _word_ngrams(word: str, trailing_space: bool, known: dict[str, int]) -> tupl
 
 
 def _ngrams(text: str, known: dict[str, int]) -> list[str]:
-    if len(_word_memo) > _MAX_MEMO:
+    """The n-grams langdetect collects from ``text`` (already ``_prepare``d), in its order.
+
+    langdetect normalises every character, splits at spaces and pads each word with a space on
+    both sides (the last word only before it); words repeat, so their n-grams are remembered.
+    """
+    if len(_word_memo) + len(_last_word_memo) > _MAX_MEMO:
         _word_memo.clear()
-    pieces = text.translate(_normalizer).split(" ")
-    last = len(pieces) - 1
-    out: list[str] = []
-    for index, word in enumerate(pieces):
-        if word:
-            key = (word, index != last)
-            grams = _word_memo.get(key)
-            if grams is None:
-                grams = _word_memo[key] = _word_ngrams(word, index != last, known)
-            out.extend(grams)
-    return out
+        _last_word_memo.clear()
+    *inner, last = text.translate(_normalizer).split(" ")
+    # Every piece but the last is followed by a space.
+    grams = list(map(_word_memo.get, inner))
+    for index, found in enumerate(grams):
+        if found is None:
+            word = inner[index]
+            grams[index] = _word_memo[word] = _word_ngrams(word, True, known) if word else ()
+    found = _last_word_memo.get(last)
+    if found is None:
+        found = _last_word_memo[last] = _word_ngrams(last, False, known) if last else ()
+    grams.append(found)
+    return list(itertools.chain.from_iterable(grams))
+
+
+class _DenseRows:
+    """Dense probability rows of recently drawn n-grams, kept in one matrix so that the rows of a
+    chunk of draws are gathered by one ``np.take`` (most n-grams have non-zero probabilities in
+    only two or three languages, so the sparse model is expanded row by row, on first draw)."""
+
+    def __init__(self, model: _Model, capacity: int) -> None:
+        import numpy as np
+
+        self.model = model
+        self.capacity = capacity
+        self.matrix = np.zeros((capacity, len(model.langs)))
+        self.slots: dict[str, int] = {}
+
+    def reserve(self, most: int) -> None:
+        """Make room for ``most`` new rows (forgetting all rows when they would not fit)."""
+        if len(self.slots) + most > self.capacity:
+            self.slots.clear()
+
+    def slot(self, gram: str) -> int:
+        found = self.slots.get(gram)
+        if found is None:
+            found = self.slots[gram] = len(self.slots)
+            self.matrix[found] = self.model.row(gram)
+        return found
+
+
+#: Draws one detection can make: every trial stops by its iteration limit.
+_MOST_DRAWS = _N_TRIAL * (_ITERATION_LIMIT + 1)
+_dense: list[_DenseRows] = []
+# The dense rows are shared and filled as drawn: one detection at a time uses them.
+_dense_lock = threading.Lock()
+
+
+def _dense_rows(model: _Model) -> _DenseRows:
+    if not _dense or _dense[0].model is not model:
+        _dense[:] = [_DenseRows(model, 2 * _MOST_DRAWS + 2048)]  # ~7 MB
+    return _dense[0]
 
 
 def _probabilities(ngrams: list[str], model: _Model, seed: int) -> list[float]:
     """langdetect's ``_detect_block`` trials over ``ngrams``; returns the averaged probabilities."""
+    return _trials(ngrams, model, seed, stop_when_decided=False)
+
+
+def _trials(ngrams: list[str], model: _Model, seed: int, stop_when_decided: bool) -> list[float]:
+    with _dense_lock:
+        return _run_trials(ngrams, model, seed, stop_when_decided)
+
+
+def _run_trials(ngrams: list[str], model: _Model, seed: int, stop_when_decided: bool) -> list[float]:
+    """langdetect's trials, in chunks of the five draws between two normalisations.
+
+    langdetect multiplies the probability vector by ``p + weight`` once per draw and normalises it
+    after draws 0, 5, 10, ...; here each chunk's rows are gathered and added to ``weight`` at once,
+    and ``np.multiply.reduce`` over ``[prob, f1, ..., f5]`` multiplies them in that same order, so
+    every product, sum and quotient is the same double as langdetect's.
+
+    With ``stop_when_decided``, trials stop once the leading language cannot be overtaken: each
+    remaining trial adds at most ``1 / 7`` to any language, so a lead larger than what is left
+    fixes langdetect's verdict; the partial sums returned then name the same language.
+    """
     import numpy as np
 
     n_lang = len(model.langs)
+    dense = _dense_rows(model)
+    dense.reserve(_MOST_DRAWS)
+    matrix, slots, slot = dense.matrix, dense.slots, dense.slot
     rng = random.Random(seed)
     # rng.choice(ngrams) inlined (it is ngrams[rng._randbelow(n)], rejection-sampling getrandbits):
-    # the same draws, two Python calls fewer per iteration.
+    # the same draws, two Python calls fewer per draw.
     getrandbits = rng.getrandbits
     n = len(ngrams)
     bits = n.bit_length()
     langprob = np.zeros(n_lang)
-    rows = _row_memo
-    if len(rows) > _MAX_MEMO // 10:  # dense rows are 440 bytes each; keep the memo a few MB
-        rows.clear()
-    for _ in range(_N_TRIAL):
-        prob = np.full(n_lang, 1.0 / n_lang)
+    chunk = np.empty((6, n_lang))  # row 0: the normalised vector; rows 1..5: this chunk's factors
+    row0 = chunk[0]
+    # Views for the first chunk (draw 0 alone) and for every later one (five draws).
+    first, later = (chunk[1:2], chunk[:2], 1), (chunk[1:6], chunk[:6], 5)
+    take, add, reduce, divide = matrix.take, np.add, np.multiply.reduce, np.divide
+    uniform = 1.0 / n_lang
+    for trial in range(_N_TRIAL):
+        row0.fill(uniform)
         weight = (_ALPHA + rng.gauss(0.0, 1.0) * _ALPHA_WIDTH) / _BASE_FREQ
-        factor = np.empty(n_lang)
-        i = 0
+        i = 0  # langdetect's iteration index of the first draw in this chunk
+        factors, block, size = first  # normalisation comes after draw 0, then after every fifth
         while True:
-            r = getrandbits(bits)
-            while r >= n:
+            picks = []
+            for _ in range(size):
                 r = getrandbits(bits)
-            gram = ngrams[r]
-            row = rows.get(gram)
-            if row is None:
-                row = rows[gram] = model.row(gram)
-            prob *= np.add(row, weight, out=factor)  # langdetect's weight + p, then the product
-            if i % 5 == 0:
-                values = prob.tolist()
-                total = sum(values)  # Python's sum, exactly as langdetect sums
-                prob /= total
-                # Division by a positive number keeps order, so max(p / s) == max(p) / s exactly.
-                if max(values) / total > _CONV_THRESHOLD or i >= _ITERATION_LIMIT:
-                    break
+                while r >= n:
+                    r = getrandbits(bits)
+                gram = ngrams[r]
+                found = slots.get(gram)
+                picks.append(slot(gram) if found is None else found)
+            take(picks, 0, factors, "clip")
+            add(factors, weight, out=factors)  # langdetect's weight + p
+            prob = reduce(block, 0)
+            i += size - 1
+            values = prob.tolist()
+            total = sum(values)  # Python's sum, exactly as langdetect sums
+            divide(prob, total, out=row0)
+            # Division by a positive number keeps order, so max(p / s) == max(p) / s exactly.
+            if max(values) / total > _CONV_THRESHOLD or i >= _ITERATION_LIMIT:
+                break
             i += 1
-        langprob += prob / _N_TRIAL
+            factors, block, size = later
+        langprob += row0 / _N_TRIAL
+        if stop_when_decided and trial < _N_TRIAL - 1:
+            values = langprob.tolist()
+            lead = max(values)
+            leader = values.index(lead)
+            runner_up = max(values[:leader] + values[leader + 1 :])
+            if lead > _PROB_THRESHOLD and lead - runner_up > (_N_TRIAL - 1 - trial) / _N_TRIAL + 1e-9:
+                return values
     return langprob.tolist()
 
 
@@ -309,17 +410,17 @@ def detect(text: str, seed: int = 0) -> str:
     from langdetect.lang_detect_exception import ErrorCode, LangDetectException
 
     model = _model()
-    ngrams = _ngrams(_prepare(text), model.index)
-    if not ngrams:
-        raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
-    # The verdict depends on the text only through its n-gram sequence, so texts that differ in
-    # punctuation, markup or spacing alone (IFEval's loose variants often do) share one run.
-    key = (seed, tuple(ngrams))
+    prepared = _prepare(text)
+    key = (seed, prepared)
     found = _verdicts.get(key)
     if found is None:
+        ngrams = _ngrams(prepared, model.index)
+        if not ngrams:
+            raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
         if len(_verdicts) >= _MAX_VERDICTS:
             _verdicts.pop(next(iter(_verdicts)))
-        found = _verdicts[key] = _top_language(model.langs, _probabilities(ngrams, model, seed))
+        probs = _trials(ngrams, model, seed, stop_when_decided=True)
+        found = _verdicts[key] = _top_language(model.langs, probs)
     return found
 
 
@@ -334,6 +435,7 @@ def clear_cache() -> None:
     """Forget every memo built from texts (verdicts, per-word n-grams); the loaded model stays."""
     _verdicts.clear()
     _word_memo.clear()
+    _last_word_memo.clear()
 
 
 def _slow_detect(text: str, seed: int) -> str:  # pragma: no cover - see _fast_path

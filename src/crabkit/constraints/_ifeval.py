@@ -12,10 +12,14 @@ variant; ``clear_caches`` empties them (benchmarks call it to time cold passes).
 from __future__ import annotations
 
 import functools
+import re
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from crabkit import text
+
+from ._match import lowered
 
 __all__ = [
     "RELATIONS",
@@ -26,14 +30,17 @@ __all__ = [
     "get_str",
     "get_str_list",
     "language",
+    "lower_word_counts",
     "sentence_count",
     "upper_token_count",
+    "word_count",
 ]
 
 #: The reference's two comparison relations: "less than" is ``<``, "at least" is ``>=``.
 RELATIONS = ("less than", "at least")
 
 _CACHE_SIZE = 1024
+_TOKEN = re.compile(r"\w+")
 
 
 def _missing(type_id: str, key: str, what: str) -> ValueError:
@@ -73,6 +80,25 @@ def get_relation(type_id: str, params: Mapping[str, Any], key: str = "relation")
 def compare(count: int, relation: str, threshold: int) -> bool:
     """``count < threshold`` for "less than", ``count >= threshold`` for "at least"."""
     return count < threshold if relation == "less than" else count >= threshold
+
+
+@functools.lru_cache(maxsize=256)
+def lower_word_counts(value: str) -> Counter[str]:
+    """Lower-cased ``\\w+`` token -> occurrences, in order of first occurrence (memoised per response)."""
+    return Counter(_TOKEN.findall(lowered(value)))
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def word_count(value: str) -> int:
+    """``\\w+`` words in a whole response (memoised: a dozen types ask for it).
+
+    Lower-casing maps every character but U+0130 to one character that is a word character
+    exactly when the original is, so the runs, and their number, are those of the lower-cased
+    text, whose words the keyword types count anyway.
+    """
+    if "\u0130" in value:
+        return text.count_words(value)
+    return sum(lower_word_counts(value).values())
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
@@ -121,7 +147,14 @@ def clear_caches() -> None:
     """Forget every memoised analysis."""
     from crabkit import _langdetect
 
-    for fn in (sentence_count, upper_token_count, _sentence_upper_tokens, language):
+    for fn in (
+        word_count,
+        lower_word_counts,
+        sentence_count,
+        upper_token_count,
+        _sentence_upper_tokens,
+        language,
+    ):
         fn.cache_clear()
     _langdetect.clear_cache()
     text.clear_memos()

@@ -7,6 +7,7 @@ finds no features counts as English, as in the reference. Capitalised words are 
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from collections.abc import Mapping
@@ -87,6 +88,7 @@ class EnglishLowercase(ConstraintType):
         return {} if _is_english(response) else None
 
 
+@functools.lru_cache(maxsize=256)
 def _capital_chunks(response: str) -> int:
     """Whitespace-separated chunks that are all capitals (``str.isupper``) with two or more of them.
 
@@ -97,9 +99,16 @@ def _capital_chunks(response: str) -> int:
     return sum(1 for chunk in response.split() if chunk.isupper() and sum(map(str.isupper, chunk)) >= 2)
 
 
+_ASCII_UPPER = bytes(range(ord("A"), ord("Z") + 1))
+
+
+@functools.lru_cache(maxsize=256)
 def _capital_letters(response: str) -> int:
     """Upper-case characters: an upper bound on the reference's count, since every all-capital token
     holds at least one and tokens never overlap."""
+    if response.isascii():  # the common case, counted in C
+        raw = response.encode("ascii")
+        return len(raw) - len(raw.translate(None, _ASCII_UPPER))
     return sum(map(str.isupper, response))
 
 
@@ -129,20 +138,24 @@ class CapitalWordFrequency(ConstraintType):
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         frequency = get_int(self.id, params, "capital_frequency")
         relation = get_relation(self.id, params, "capital_relation")
+        # The reference's count lies between two cheap counts (see _capital_chunks and
+        # _capital_letters); when they already decide the comparison, its tokenizer need not run.
+        if relation == "at least" and _capital_chunks(response) >= frequency:
+            return True
+        if relation == "less than" and _capital_letters(response) < frequency:
+            return True
         return compare(upper_token_count(response), relation, frequency)
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        if _letter_words(response, _MIN_CAPITAL_WORDS) < _MIN_CAPITAL_WORDS:
-            return None
-        # Both bounds come from cheap counts that bracket the reference's (see _capital_chunks and
-        # _capital_letters), so inference never runs its tokenizer.
+        # Only responses that really write some words in capitals show a choice worth asking about
+        # ("fewer than 5 all-caps words" of a text with none says nothing).
         acronyms = _capital_chunks(response)
+        if not acronyms or _letter_words(response, _MIN_CAPITAL_WORDS) < _MIN_CAPITAL_WORDS:
+            return None
+        # Both bounds bracket the reference's count, so the params hold and check never needs
+        # to run the tokenizer on what infer proposes.
         capitals = _capital_letters(response)
-        relations = [
-            r for r, ok in (("at least", acronyms > 0), ("less than", capitals <= _FEW_CAPITALS)) if ok
-        ]
-        if not relations:
-            return None  # capitals everywhere but no all-caps word: nothing a person would ask for
+        relations = ["at least"] + (["less than"] if capitals <= _FEW_CAPITALS else [])
         if rng.choice(relations) == "at least":
             return {
                 "capital_relation": "at least",

@@ -17,6 +17,7 @@ The per-unit limits ("every sentence at most N words") hold vacuously when there
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from collections.abc import Mapping
@@ -24,7 +25,7 @@ from typing import Any, ClassVar
 
 from crabkit import text
 
-from ._ifeval import get_int, get_str
+from ._ifeval import get_int, get_str, word_count
 from .base import ConstraintType
 from .numbers import around_nice, round_down_nice, round_up_nice
 from .registry import register
@@ -58,6 +59,12 @@ _MAX_WORD_CHARS = 20
 
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=256)
+def _longest_sentence(response: str) -> int | None:
+    """Words in the longest sentence of ``response`` (None when it has none); memoised for infer and check."""
+    return max(map(text.count_words, layout(response).sentences), default=None)
 
 
 def _by_mode(rng: random.Random, table: Mapping[str, tuple[str, ...]], mode: str, values: dict) -> str:
@@ -103,11 +110,11 @@ class WordRange(ConstraintType):
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         lo, hi = self._bounds(params)
-        n = text.count_words(response)
+        n = word_count(response)
         return (lo is None or n >= lo) and (hi is None or n <= hi)
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        n = text.count_words(response)
+        n = word_count(response)
         if n < _MIN_WORDS:
             return None
         mode = rng.choice(("min", "max", "between"))
@@ -142,10 +149,10 @@ class WordAround(ConstraintType):
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         target = get_int(self.id, params, "num_words")
-        return abs(text.count_words(response) - target) <= AROUND_TOLERANCE * target
+        return abs(word_count(response) - target) <= AROUND_TOLERANCE * target
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        n = text.count_words(response)
+        n = word_count(response)
         if n < _MIN_WORDS:
             return None
         return {"num_words": around_nice(n)}
@@ -166,14 +173,14 @@ class MaxWordsPerSentence(ConstraintType):
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         limit = get_int(self.id, params, "max_words")
-        return all(text.count_words(s) <= limit for s in layout(response).sentences)
+        longest = _longest_sentence(response)
+        return longest is None or longest <= limit
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        found = layout(response).sentences
-        if len(found) < _MIN_SENTENCES:
+        if len(layout(response).sentences) < _MIN_SENTENCES:
             return None
-        longest = max(text.count_words(s) for s in found)
-        if longest > _MAX_SENTENCE_WORDS:
+        longest = _longest_sentence(response)
+        if longest is None or longest > _MAX_SENTENCE_WORDS:
             return None
         return {"max_words": round_up_nice(longest, rng)}
 
@@ -232,10 +239,16 @@ class MinSentencesPerParagraph(ConstraintType):
         return {"min_sentences": rng.randint(2, least) if least <= 3 else rng.choice((least - 1, least))}
 
 
-def _plain_words(response: str) -> list[str]:
-    """Words outside code and URLs (what a reader would call the answer's words)."""
-    prose = _URL.sub(" ", _INLINE_CODE.sub(" ", layout(response).no_code))
-    return text.words(prose)
+@functools.lru_cache(maxsize=256)
+def _plain_words(response: str) -> tuple[int, int | None]:
+    """How many words there are outside code and URLs (what a reader would call the answer's
+    words), and the length of the longest (None when there is none); memoised for infer and check."""
+    prose = layout(response).no_code
+    if "`" in prose:
+        prose = _INLINE_CODE.sub(" ", prose)
+    prose = _URL.sub(" ", prose)
+    found = text.words(prose)
+    return len(found), max(map(len, found), default=None)
 
 
 @register
@@ -253,13 +266,13 @@ class MaxWordLength(ConstraintType):
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         limit = get_int(self.id, params, "max_chars")
-        return all(len(w) <= limit for w in _plain_words(response))
+        longest = _plain_words(response)[1]
+        return longest is None or longest <= limit
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        found = _plain_words(response)
-        if len(found) < _MIN_WORDS:
+        count, longest = _plain_words(response)
+        if count < _MIN_WORDS or longest is None:
             return None
-        longest = max(len(w) for w in found)
         if longest > _MAX_WORD_CHARS:
             return None
         return {"max_chars": longest + rng.choice((0, 0, 1, 2))}

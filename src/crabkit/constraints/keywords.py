@@ -21,11 +21,11 @@ import functools
 import random
 import re
 import string
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from ._ifeval import compare, get_int, get_relation, get_str, get_str_list
+from ._ifeval import compare, get_int, get_relation, get_str, get_str_list, lower_word_counts
+from ._match import contains_ci, literal_pattern, lowered, plain_case, whole_word_in
 from .base import ConstraintType
 from .length import relation_bound
 from .registry import register
@@ -57,16 +57,6 @@ FILLER_WORDS = (
 )  # fmt: skip
 
 
-@functools.lru_cache(maxsize=4096)
-def _literal(keyword: str) -> re.Pattern[str]:
-    return re.compile(re.escape(keyword), re.IGNORECASE)
-
-
-@functools.lru_cache(maxsize=4096)
-def _whole_word(word: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)", re.IGNORECASE)
-
-
 @functools.lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
     import yake
@@ -82,12 +72,6 @@ def _is_content(word: str, stopwords: frozenset[str]) -> bool:
         and word not in stopwords
         and word not in _NOT_TOPICAL
     )
-
-
-@functools.lru_cache(maxsize=256)
-def _word_counts(response: str) -> dict[str, int]:
-    """Lower-cased ``\\w+`` token -> occurrences, in order of first occurrence (memoised per response)."""
-    return Counter(_TOKEN.findall(response.lower()))
 
 
 def _topic(instruction: str) -> frozenset[str]:
@@ -107,7 +91,7 @@ def _ranked_keywords(response: str, instruction: str) -> tuple[tuple[str, int, b
     topic = _topic(instruction)
     stopwords = _stopwords()
     ranked = []
-    for position, (word, count) in enumerate(_word_counts(response).items()):
+    for position, (word, count) in enumerate(lower_word_counts(response).items()):
         related = word[:5] in topic
         if (related or count >= 2) and _is_content(word, stopwords):
             ranked.append((not related, -count, position, word, count))
@@ -115,45 +99,30 @@ def _ranked_keywords(response: str, instruction: str) -> tuple[tuple[str, int, b
     return tuple((word, count, not unrelated) for unrelated, *_, word, count in ranked)
 
 
-# The only non-ASCII characters that re's IGNORECASE matches to ASCII letters ("I", "i", "s", "k"),
-# and the only one whose lower case is longer than itself.
-_ODD_FOLDS = ("\u0130", "\u0131", "\u017f", "\u212a")
-
-
-def _plain_case(response: str, word: str) -> bool:
-    """Whether string methods on ``response.lower()`` answer for the check's regex on ``word``.
-
-    With an ASCII word and none of ``_ODD_FOLDS`` in the response, the case-insensitive regex matches
-    exactly where the lower-cased text holds the word, and lower-casing keeps every offset; skipping
-    the regex skips compiling one per candidate word, which would cost more than all else here.
-    """
-    return word.isascii() and not any(c in response for c in _ODD_FOLDS)
-
-
 def _as_written(response: str, word: str) -> str | None:
     """``word`` (a lower-cased token of ``response``) as the response writes it: lower case if it
     ever does, else its first spelling; None if the check would not find it."""
     if word in response:
         return word
-    if _plain_case(response, word):
-        start = response.lower().find(word)
+    if plain_case(response, word):
+        start = lowered(response).find(word)
         return response[start : start + len(word)] if start >= 0 else None
-    found = _literal(word).search(response)
+    found = literal_pattern(word).search(response)
     return found.group(0) if found else None
 
 
 def _occurrences(response: str, keyword: str) -> int:
     """The check's count of ``keyword``: case-insensitive, non-overlapping, substrings included."""
-    if _plain_case(response, keyword):
-        return response.lower().count(keyword.lower())
-    return len(_literal(keyword).findall(response))
+    if plain_case(response, keyword):
+        return lowered(response).count(keyword.lower())
+    return len(literal_pattern(keyword).findall(response))
 
 
 def _absent(response: str, word: str) -> bool:
     """Whether the check finds no whole-word ``word`` (a lower-cased token) in ``response``."""
-    if _plain_case(response, word):
-        return word not in _word_counts(response)
-    return _whole_word(word).search(response) is None
+    if plain_case(response, word):
+        return word not in lower_word_counts(response)
+    return not whole_word_in(response, word)
 
 
 def quoted_list(items: Sequence[str], last: str = "and") -> str:
@@ -186,10 +155,10 @@ class KeywordExistence(ConstraintType):
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         keywords = get_str_list(self.id, params, "keywords")
-        return all(_literal(k).search(response) for k in keywords)
+        return all(contains_ci(response, k) for k in keywords)
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        if sum(_word_counts(response).values()) < _MIN_KEYWORD_WORDS:
+        if sum(lower_word_counts(response).values()) < _MIN_KEYWORD_WORDS:
             return None
         ranked = _ranked_keywords(response, instruction)[:_KEYWORD_POOL]
         if not ranked:
@@ -238,7 +207,7 @@ class KeywordFrequency(ConstraintType):
         relation = get_relation(self.id, params, "relation")
         if not keyword:
             raise ValueError(f"{self.id}: param 'keyword' is empty")
-        return compare(len(_literal(keyword).findall(response)), relation, frequency)
+        return compare(_occurrences(response, keyword), relation, frequency)
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
         pool = [(w, c) for w, c, _ in _ranked_keywords(response, instruction) if c >= 2][:_KEYWORD_POOL]
@@ -277,10 +246,10 @@ class ForbiddenWords(ConstraintType):
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         words = get_str_list(self.id, params, "forbidden_words")
-        return not any(_whole_word(w).search(response) for w in words)
+        return not any(whole_word_in(response, w) for w in words)
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        counts = _word_counts(response)
+        counts = lower_word_counts(response)
         if sum(counts.values()) < _MIN_FORBIDDEN_WORDS:
             return None
         stopwords = _stopwords()
@@ -334,13 +303,13 @@ class LetterFrequency(ConstraintType):
         symbol = (letter.strip() or letter).lower()
         if not symbol:
             raise ValueError(f"{self.id}: param 'letter' is empty")
-        return compare(response.lower().count(symbol), relation, frequency)
+        return compare(lowered(response).count(symbol), relation, frequency)
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        if sum(_word_counts(response).values()) < _MIN_LETTER_WORDS:
+        if sum(lower_word_counts(response).values()) < _MIN_LETTER_WORDS:
             return None
         letter = rng.choice(string.ascii_lowercase)
-        found = relation_bound(response.lower().count(letter), rng)
+        found = relation_bound(lowered(response).count(letter), rng)
         assert found is not None  # "less than" always fits
         return {"let_relation": found[0], "letter": letter, "let_frequency": found[1]}
 

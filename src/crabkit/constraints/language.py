@@ -3,20 +3,27 @@
 Detection is langdetect, as in the reference, but seeded (see ``crabkit.text.detect_language``) so
 the verdict is the same on every run; the reference leaves langdetect unseeded. Text in which
 langdetect finds no features at all counts as followed, as in the reference.
+
+``infer`` states the response's language for every pair that is not English-for-English, and for
+a share (``SAME_LANGUAGE_SHARE``) of those that are: "answer in English" to an English request
+says little (none of IFEval's 31 response_language items asks for the prompt's own language; the
+CRAB sample states it for 1 English pair in 18), and detecting it cost more than all other rule
+types together. For an English-looking answer (common English words make up a tenth of its words,
+see ``reads_as_english``) to an English-looking or absent request, ``rng`` decides before the
+detector runs.
 """
 
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from ._ifeval import get_str, language
+from ._ifeval import get_str, language, lower_word_counts, word_count
 from .base import ConstraintType
 from .registry import register
 
-__all__ = ["LANGUAGE_NAMES", "ResponseLanguage"]
+__all__ = ["LANGUAGE_NAMES", "SAME_LANGUAGE_SHARE", "ResponseLanguage", "reads_as_english"]
 
 #: The languages IFEval asks for (its ISO 639-1 codes) and their English names.
 LANGUAGE_NAMES: dict[str, str] = {
@@ -32,7 +39,29 @@ LANGUAGE_NAMES: dict[str, str] = {
 _MIN_WORDS = 8
 # Below this many words the verdict is confirmed with a second seed before it is asked for.
 _CONFIRM_BELOW_WORDS = 40
-_WORD = re.compile(r"\w+")
+# Words that make up a fifth of running English and seldom occur in other languages' text.
+_ENGLISH_MARKERS = frozenset(
+    "the and of to that with you for this are is it in your be can or as".split()  # noqa: SIM905
+)
+_ENGLISH_MARKER_SHARE = 0.10
+#: Share of English-for-English pairs for which "answer in English" is inferred.
+SAME_LANGUAGE_SHARE = 0.1
+
+
+def reads_as_english(value: str) -> bool:
+    """A cheap test (no detector): at least ``_MIN_WORDS`` words, a tenth of them common English words."""
+    counts = lower_word_counts(value)
+    total = sum(counts.values())
+    if total < _MIN_WORDS:
+        return False
+    return sum(counts.get(w, 0) for w in _ENGLISH_MARKERS) >= _ENGLISH_MARKER_SHARE * total
+
+
+def _request_is_english(instruction: str) -> bool:
+    """Whether the request is English, or too short or absent to say otherwise."""
+    if word_count(instruction) < _MIN_WORDS or reads_as_english(instruction):
+        return True
+    return language(instruction) in ("en", None)
 
 
 def _stable(response: str, found: str) -> bool:
@@ -67,9 +96,12 @@ class ResponseLanguage(ConstraintType):
         return found is None or found == expected
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        words = len(_WORD.findall(response))
+        words = word_count(response)
         if words < _MIN_WORDS:
             return None
+        english_pair = reads_as_english(response) and _request_is_english(instruction)
+        if english_pair and rng.random() >= SAME_LANGUAGE_SHARE:
+            return None  # English for English, passed over without running the detector
         found = language(response)
         if found not in LANGUAGE_NAMES:
             return None

@@ -13,9 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from crabkit import text
-
-from ._ifeval import RELATIONS, compare, get_int, get_relation, get_str, sentence_count
+from ._ifeval import RELATIONS, compare, get_int, get_relation, get_str, sentence_count, word_count
 from .base import ConstraintType
 from .numbers import round_down_nice, round_up_nice
 from .registry import register
@@ -118,10 +116,10 @@ class NumberWords(ConstraintType):
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         num_words = get_int(self.id, params, "num_words")
         relation = get_relation(self.id, params, "relation")
-        return compare(text.count_words(response), relation, num_words)
+        return compare(word_count(response), relation, num_words)
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        n = text.count_words(response)
+        n = word_count(response)
         if n < _MIN_WORDS:
             return None
         found = relation_bound(n, rng, least_floor=_MIN_WORDS)
@@ -163,7 +161,7 @@ class NumberSentences(ConstraintType):
         return compare(sentence_count(response), relation, num_sentences)
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        if text.count_words(response) < _MIN_SENTENCE_WORDS:
+        if word_count(response) < _MIN_SENTENCE_WORDS:
             return None
         found = relation_bound(sentence_count(response), rng, least_floor=2)
         if found is None:

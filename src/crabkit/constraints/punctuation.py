@@ -6,8 +6,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from crabkit import text
-
+from ._ifeval import word_count
 from .base import ConstraintType
 from .registry import register
 
@@ -35,6 +34,6 @@ class NoComma(ConstraintType):
         return "," not in response
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        if "," in response or text.count_words(response) < _MIN_WORDS:
+        if "," in response or word_count(response) < _MIN_WORDS:
             return None
         return {}

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from .base import ConstraintType
 
-__all__ = ["register", "get", "get_by_ifeval_id", "all_types", "ids", "UnknownConstraintType"]
+__all__ = ["UnknownConstraintType", "all_types", "get", "get_by_ifeval_id", "ids", "register"]
 
 _TYPES: dict[str, ConstraintType] = {}
 _BY_IFEVAL: dict[str, ConstraintType] = {}

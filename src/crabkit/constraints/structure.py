@@ -94,6 +94,16 @@ def _is_table_start(lines: list[str], i: int) -> bool:
     return "|" in delim and bool(_TABLE_DELIM.match(delim)) and _cells(delim) == _cells(lines[i])
 
 
+def _plain_line(line: str) -> bool:
+    """A line no marker pattern can match: it starts (after whitespace) with a letter and has no pipe.
+
+    Fences, headings, rules, labels and list items all need a non-letter (`` ` ~ # - * _ + •`` or a
+    digit) as the first character after their leading spaces, and tables need a ``|``; most lines
+    of prose are this kind, and skip all the patterns.
+    """
+    return "|" not in line and line.lstrip()[:1].isalpha()
+
+
 def _kinds(lines: list[str]) -> tuple[list[str], int, int]:
     """The kind of each line, the number of closed code blocks and of tables."""
     kinds = ["text"] * len(lines)
@@ -109,6 +119,10 @@ def _kinds(lines: list[str]) -> tuple[list[str], int, int]:
                 fence = None
                 code_blocks += 1
             prev = "code"
+            continue
+        if not in_table and _plain_line(line):
+            kind = "cont" if prev in ("list", "cont") else "text"
+            kinds[i] = prev = kind
             continue
         m = _FENCE.match(line)
         if m:
@@ -153,7 +167,8 @@ def _split(chunk: str) -> list[str]:
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def layout(response: str) -> Layout:
     """The markdown layout of ``response`` (memoised: every type inferring on one response shares it)."""
-    lines = [_QUOTE.sub("", line) for line in response.split("\n")]
+    # Only a line holding ">" can start with a quote marker.
+    lines = [_QUOTE.sub("", line) if ">" in line else line for line in response.split("\n")]
     kinds, code_blocks, tables = _kinds(lines)
     sentences: list[str] = []
     paragraphs: list[tuple[str, ...]] = []
