@@ -242,7 +242,7 @@ def test_cli_bad_prompt_file_fails_cleanly(tmp_path: Path, capsys):
     bad.write_text('{"key": 1, "prompt": "x"}\n', encoding="utf-8")
     rc = main(["eval", "ifeval", "--prompts", str(bad), "--responses", str(bad), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
-    assert rc == 2 and "line 1" in err and "instruction_id_list" in err
+    assert rc == 2 and "bad.jsonl:1" in err and "instruction_id_list" in err
 
 
 # --- a real model (slow) ---------------------------------------------------------------------------

@@ -59,9 +59,9 @@ FILLER_WORDS = (
 
 @functools.lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
-    import yake
+    from .marks import _extractor  # YAKE's english stopword list, as yake-rust ships it
 
-    return frozenset(yake.KeywordExtractor(lan="en").stopword_set)
+    return _extractor().stopword_set
 
 
 def _is_content(word: str, stopwords: frozenset[str]) -> bool:
