@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from crabkit.pipeline import OUTPUT_FILES, GenerateConfig, generate
 from conftest import shared_path
+from crabkit.pipeline import OUTPUT_FILES, GenerateConfig, generate
 
 FINAL_FILES = OUTPUT_FILES + ("stats.json", "manifest.json")
 
@@ -127,8 +127,8 @@ def test_strict_flag_exits_non_zero_on_rejects(sample_path, tmp_path):
     _bad_input(tmp_path / "mixed.jsonl", good)
     cmd = [sys.executable, "-m", "crabkit.cli", "generate", str(tmp_path / "mixed.jsonl"), "--out",
            str(tmp_path / "run"), "--no-progress", "--min-words", "0"]
-    assert subprocess.run(cmd, capture_output=True).returncode == 0
-    strict = subprocess.run(cmd + ["--strict", "--force"], capture_output=True, text=True)
+    assert subprocess.run(cmd, capture_output=True, check=False).returncode == 0
+    strict = subprocess.run(cmd + ["--strict", "--force"], capture_output=True, text=True, check=False)
     assert strict.returncode == 1
     assert "rejected" in strict.stderr
 
@@ -138,9 +138,8 @@ def _many_records(sample_path: Path, path: Path, copies: int) -> None:
     recs = [r for r in recs if "instruction" in r and "response" in r]
     with open(path, "w", encoding="utf-8") as f:
         for c in range(copies):
-            for r in recs:
-                f.write(json.dumps({"instruction": f"{r['instruction']} (variant {c})",
-                                    "response": r["response"]}, ensure_ascii=False) + "\n")
+            f.writelines(json.dumps({"instruction": f"{r['instruction']} (variant {c})",
+                                    "response": r["response"]}, ensure_ascii=False) + "\n" for r in recs)
 
 
 def _run_until(cmd: list[str], state: Path, min_blocks: int) -> None:

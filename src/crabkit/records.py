@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["Seed", "Reject", "Constraint", "Message", "content_id", "dumps"]
+__all__ = ["Constraint", "Message", "Reject", "Seed", "content_id", "dumps"]
 
 
 def content_id(*parts: str) -> str:

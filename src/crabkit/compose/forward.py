@@ -10,7 +10,7 @@ from crabkit.records import Constraint
 
 from .templates import join_forward
 
-__all__ = ["ForwardConfig", "sample_k", "sample_constraints", "forward_prompt"]
+__all__ = ["ForwardConfig", "forward_prompt", "sample_constraints", "sample_k"]
 
 
 @dataclass

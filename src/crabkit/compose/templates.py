@@ -7,8 +7,8 @@ import random
 __all__ = [
     "FORWARD_TEMPLATES",
     "LIST_STYLES",
-    "REVERSE_PROMPTS",
     "REVERSE_FORMATS",
+    "REVERSE_PROMPTS",
     "format_list",
     "join_forward",
 ]
@@ -64,18 +64,28 @@ def join_forward(instruction: str, constraint_texts: list[str], rng: random.Rand
 # Reverse task: given instruction + response, name the constraints the response satisfies.
 # {instruction}, {response}, {format_hint}.
 REVERSE_PROMPTS: tuple[str, ...] = (
-    "Below is an instruction and a response to it. List the constraints that the response "
-    "satisfies, so that the instruction with those constraints added would describe the response "
-    "exactly.\n\n### Instruction\n{instruction}\n\n### Response\n{response}\n\n{format_hint}",
-    "Read the request and the answer that follows. Which verifiable requirements (length, format, "
-    "wording, structure, style) does the answer already meet? \n\nRequest:\n{instruction}\n\n"
-    "Answer:\n{response}\n\n{format_hint}",
-    "Instruction: {instruction}\n\nResponse: {response}\n\nWrite down the constraints this response "
-    "follows, as if they had been part of the instruction. {format_hint}",
-    "You are given a user instruction and a model response.\n\n[Instruction]\n{instruction}\n\n"
-    "[Response]\n{response}\n\nExtract the constraints that the response fulfils. {format_hint}",
-    "Here is a prompt and its reply.\n\nPROMPT:\n{instruction}\n\nREPLY:\n{response}\n\n"
-    "Back-translate the reply into the constraints it satisfies. {format_hint}",
+    (
+        "Below is an instruction and a response to it. List the constraints that the response "
+        "satisfies, so that the instruction with those constraints added would describe the response "
+        "exactly.\n\n### Instruction\n{instruction}\n\n### Response\n{response}\n\n{format_hint}"
+    ),
+    (
+        "Read the request and the answer that follows. Which verifiable requirements (length, format, "
+        "wording, structure, style) does the answer already meet? \n\nRequest:\n{instruction}\n\n"
+        "Answer:\n{response}\n\n{format_hint}"
+    ),
+    (
+        "Instruction: {instruction}\n\nResponse: {response}\n\nWrite down the constraints this response "
+        "follows, as if they had been part of the instruction. {format_hint}"
+    ),
+    (
+        "You are given a user instruction and a model response.\n\n[Instruction]\n{instruction}\n\n"
+        "[Response]\n{response}\n\nExtract the constraints that the response fulfils. {format_hint}"
+    ),
+    (
+        "Here is a prompt and its reply.\n\nPROMPT:\n{instruction}\n\nREPLY:\n{response}\n\n"
+        "Back-translate the reply into the constraints it satisfies. {format_hint}"
+    ),
 )
 
 # name -> hint shown in the prompt
