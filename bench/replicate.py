@@ -49,6 +49,7 @@ from train_effect import (
     SHARED,
     BenchConfig,
     Data,
+    Stopwatch,
     add_common_args,
     arm_dir,
     config_from_args,
@@ -113,7 +114,7 @@ def eval_ifeval(cfg: BenchConfig, out: Path, arm: str, model_dir: Path | None, p
                 and summary.get("n_prompts") == len(prompts)):
             return summary
     log(f"{arm}: IFEval on {len(prompts)} prompts")
-    start = time.time()
+    clock = Stopwatch()
     backend = make_backend(cfg, out, model_dir)
     try:
         # Shortest prompts first: each batch then pads little.
@@ -121,8 +122,8 @@ def eval_ifeval(cfg: BenchConfig, out: Path, arm: str, model_dir: Path | None, p
         summary = run_ifeval(backend, ordered, d, settings=gen_settings(cfg), seed=cfg.seed, source=source)
     finally:
         backend.close()
-    update_timing(out, arm, ifeval_s=time.time() - start)
-    log(f"{arm}: IFEval " + " ".join(f"{m} {summary[m]:.3f}" for m in METRICS) + f" ({time.time() - start:.0f}s)")
+    update_timing(out, arm, ifeval_s=clock.wall(), ifeval_cpu_s=clock.cpu())
+    log(f"{arm}: IFEval " + " ".join(f"{m} {summary[m]:.3f}" for m in METRICS) + f" ({clock.wall():.0f}s)")
     return summary
 
 
@@ -146,7 +147,7 @@ def train_grpo_arm(cfg: BenchConfig, g: GRPOSettings, out: Path, data: Data, sta
     from crabkit.train import LoraOptions, train_grpo
 
     log(f"{ARM_GRPO}: GRPO {g.steps} steps from {start_model}")
-    start = time.time()
+    clock = Stopwatch()
     fields = {
         "max_steps": g.steps,
         "per_device_train_batch_size": g.generations,
@@ -163,9 +164,9 @@ def train_grpo_arm(cfg: BenchConfig, g: GRPOSettings, out: Path, data: Data, sta
     }
     result = train_grpo(grpo_data(cfg, data), str(start_model), model_dir, trl_fields=fields,
                         lora=LoraOptions(r=cfg.lora_r, alpha=2 * cfg.lora_r, merge=True))
-    update_timing(out, ARM_GRPO, train_s=time.time() - start)
+    update_timing(out, ARM_GRPO, train_s=clock.wall(), train_cpu_s=clock.cpu())
     write_json(model_dir / "train_log.json", result.log_history)
-    log(f"{ARM_GRPO}: trained {result.steps} steps in {time.time() - start:.0f}s")
+    log(f"{ARM_GRPO}: trained {result.steps} steps in {clock.wall():.0f}s")
     return model_dir
 
 

@@ -232,6 +232,20 @@ def arm_dir(out: Path, arm: str) -> Path:
     return d
 
 
+class Stopwatch:
+    """Wall and CPU seconds (all threads of this process) since creation. On a shared host the wall
+    time swings with other jobs' load; the CPU time is the steadier measure of the work done."""
+
+    def __init__(self) -> None:
+        self.wall0, self.cpu0 = time.time(), time.process_time()
+
+    def wall(self) -> float:
+        return time.time() - self.wall0
+
+    def cpu(self) -> float:
+        return time.process_time() - self.cpu0
+
+
 def update_timing(out: Path, arm: str, **seconds: float) -> None:
     path = arm_dir(out, arm) / "timing.json"
     timing = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
@@ -252,14 +266,14 @@ def train_sft_arm(cfg: BenchConfig, out: Path, arm: str, data: Path, base: str |
     from crabkit.train import LoraOptions, train_sft
 
     log(f"{arm}: SFT {cfg.steps} steps on {data}")
-    start = time.time()
+    clock = Stopwatch()
     result = train_sft(
         data, base or cfg.model, model_dir, trl_fields=cfg.train_fields(),
         lora=LoraOptions(r=cfg.lora_r, alpha=2 * cfg.lora_r, merge=True),
     )
-    update_timing(out, arm, train_s=time.time() - start)
+    update_timing(out, arm, train_s=clock.wall(), train_cpu_s=clock.cpu())
     write_json(model_dir / "train_log.json", result.log_history)
-    log(f"{arm}: trained {result.steps} steps in {time.time() - start:.0f}s, losses {result.losses}")
+    log(f"{arm}: trained {result.steps} steps in {clock.wall():.0f}s, losses {result.losses}")
     return model_dir
 
 
@@ -364,16 +378,16 @@ def eval_heldout(cfg: BenchConfig, out: Path, arm: str, data: Data, model_dir: P
         if summary.get("split", {}).get("n") == n and summary["generation"]["max_tokens"] == cfg.max_new_tokens:
             return summary
     log(f"{arm}: held-out constraints eval on {n} prompts")
-    start = time.time()
+    clock = Stopwatch()
     backend = make_backend(cfg, out, model_dir)
     try:
         summary = evaluate_constraints(backend, data.heldout, n=n, seed=cfg.seed, out_dir=d,
                                        settings=gen_settings(cfg))
     finally:
         backend.close()
-    update_timing(out, arm, heldout_eval_s=time.time() - start)
+    update_timing(out, arm, heldout_eval_s=clock.wall(), heldout_eval_cpu_s=clock.cpu())
     log(f"{arm}: held-out prompt-level {summary['prompt_level']['rate']:.3f} "
-        f"constraint-level {summary['constraint_level']['rate']:.3f} ({time.time() - start:.0f}s)")
+        f"constraint-level {summary['constraint_level']['rate']:.3f} ({clock.wall():.0f}s)")
     return summary
 
 
