@@ -517,32 +517,28 @@ def run_llm_stage(
         for i, name, t in pending:
             accepted[i].append((name, t))
     else:
-        requests = [jd.judge_request(items[i].seed.instruction, items[i].seed.response, t, cfg, run_seed)
-                    for i, _, t in pending]
+        def judged(entries: list[tuple[int, str, str]], what: str, verdict_stat: str):
+            """Judge every (record, type, text) in one call; yield the readable verdicts."""
+            requests = [jd.judge_request(items[i].seed.instruction, items[i].seed.response, t, cfg, run_seed)
+                        for i, _, t in entries]
+            for (i, name, t), res in zip(entries, _call(backend, requests)):
+                if not res.ok:
+                    fail(i, f"{what} request failed: {res.error}")
+                    continue
+                v = jd.parse_verdict(res.text)
+                if v.repaired:
+                    _bump(stats, "json_repairs", "judge")
+                _bump(stats, verdict_stat, v.label)
+                yield i, name, t, v
+
         rejudge: list[tuple[int, str, str]] = []
-        for (i, name, t), res in zip(pending, _call(backend, requests)):
-            if not res.ok:
-                fail(i, f"judge request failed: {res.error}")
-                continue
-            v = jd.parse_verdict(res.text)
-            if v.repaired:
-                _bump(stats, "json_repairs", "judge")
-            _bump(stats, "judge_verdicts", v.label)
+        for i, name, t, v in judged(pending, "judge", "judge_verdicts"):
             if v.verdict == "satisfied":
                 accepted[i].append((name, t))
             elif v.modified and _squash(v.modified) != t and measurable_ok(i, v.modified):
                 rejudge.append((i, name, _squash(v.modified)))
         # 3. one call re-judging the rewritten constraints: accepted only if now satisfied
-        requests = [jd.judge_request(items[i].seed.instruction, items[i].seed.response, t, cfg, run_seed)
-                    for i, _, t in rejudge]
-        for (i, name, t), res in zip(rejudge, _call(backend, requests)):
-            if not res.ok:
-                fail(i, f"re-judge request failed: {res.error}")
-                continue
-            v = jd.parse_verdict(res.text)
-            if v.repaired:
-                _bump(stats, "json_repairs", "judge")
-            _bump(stats, "rejudge_verdicts", v.label)
+        for i, name, t, v in judged(rejudge, "re-judge", "rejudge_verdicts"):
             if v.verdict == "satisfied":
                 accepted[i].append((name, t))
 
