@@ -30,7 +30,15 @@ from .base import ConstraintType
 from .length import relation_bound
 from .registry import register
 
-__all__ = ["ForbiddenWords", "KeywordExistence", "KeywordFrequency", "LetterFrequency", "quoted_list"]
+__all__ = [
+    "ForbiddenWords",
+    "KeywordExistence",
+    "KeywordFrequency",
+    "LetterFrequency",
+    "instruction_topic",
+    "quoted_list",
+    "ranked_keywords",
+]
 
 _TOKEN = re.compile(r"\w+")
 _MIN_KEYWORD_CHARS = 4
@@ -74,21 +82,21 @@ def _is_content(word: str, stopwords: frozenset[str]) -> bool:
     )
 
 
-def _topic(instruction: str) -> frozenset[str]:
+def instruction_topic(instruction: str) -> frozenset[str]:
     """Five-letter stems of the instruction's content words ("bake" and "baking" share "bak")."""
     stopwords = _stopwords()
     return frozenset(w[:5] for w in _TOKEN.findall(instruction.lower()) if _is_content(w, stopwords))
 
 
 @functools.lru_cache(maxsize=256)
-def _ranked_keywords(response: str, instruction: str) -> tuple[tuple[str, int, bool], ...]:
+def ranked_keywords(response: str, instruction: str) -> tuple[tuple[str, int, bool], ...]:
     """Content words of ``response`` with their counts and whether they relate to the instruction, best first.
 
     Words that share a stem with the instruction come first, then words the response repeats (its
     real topic), each group by count and then first occurrence; a word used once and unrelated to
     the instruction is left out.
     """
-    topic = _topic(instruction)
+    topic = instruction_topic(instruction)
     stopwords = _stopwords()
     ranked = []
     for position, (word, count) in enumerate(lower_word_counts(response).items()):
@@ -160,7 +168,7 @@ class KeywordExistence(ConstraintType):
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
         if sum(lower_word_counts(response).values()) < _MIN_KEYWORD_WORDS:
             return None
-        ranked = _ranked_keywords(response, instruction)[:_KEYWORD_POOL]
+        ranked = ranked_keywords(response, instruction)[:_KEYWORD_POOL]
         if not ranked:
             return None
         pool = [word for word, _, _ in ranked]
@@ -210,7 +218,7 @@ class KeywordFrequency(ConstraintType):
         return compare(_occurrences(response, keyword), relation, frequency)
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        pool = [(w, c) for w, c, _ in _ranked_keywords(response, instruction) if c >= 2][:_KEYWORD_POOL]
+        pool = [(w, c) for w, c, _ in ranked_keywords(response, instruction) if c >= 2][:_KEYWORD_POOL]
         for word, count in rng.sample(pool, len(pool)):
             # The check counts substrings ("art" in "start"); ask only for words whose substring
             # count is their word count, so the number means what a reader thinks it means.

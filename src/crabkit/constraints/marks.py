@@ -2,8 +2,9 @@
 
 Keywords are matched literally (``re.escape``, never as a pattern), case-insensitively, as whole
 words or phrases: no word character may touch either end, and the words of a phrase may be separated
-by any run of whitespace. ``infer`` picks them with YAKE over a bounded prefix of the response's
-prose, preferring phrases that share a word with the instruction.
+by any run of whitespace. ``infer`` picks them from a bounded prefix of the response's
+prose (content words and two-word phrases, counted), preferring ones that share a word with the
+instruction.
 """
 
 from __future__ import annotations
@@ -14,24 +15,28 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ._ifeval import get_str, get_str_list, word_count
+from ._ifeval import get_str, get_str_list, lower_word_counts, word_count
 from ._match import contains_phrase
 from ._match import lowered as lowered_text
 from .base import ConstraintType
+from .keywords import instruction_topic, ranked_keywords
 from .registry import register
 from .structure import layout
 
 __all__ = ["KEYWORD_SCAN_CHARS", "MARKS", "IncludeKeywords", "NoMark", "StartPhrase", "keyword_candidates"]
 
-#: YAKE reads at most this many characters of prose: yake-rust costs about 0.15 ms per 100
-#: characters, and a response's opening states its topic anyway.
-KEYWORD_SCAN_CHARS = 300
+#: Phrase candidates come from at most this many characters of prose (the response's opening
+#: states its topic); their counts, and single words' counts, come from the whole response.
+KEYWORD_SCAN_CHARS = 800
 
 _MIN_KEYWORD_WORDS = 40
 _KEYWORD_POOL = 6
-_MARKDOWN_NOISE = re.compile(r"[*_#>|`~]+|!?\[([^\]]*)\]\([^)]*\)|\bhttps?://\S+")
+_LINK_OR_URL = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|\bhttps?://\S+")
 _WORD = re.compile(r"\w+")
-# Openers and fillers YAKE ranks high in chat answers but nobody would ask to include.
+# Two words side by side, only spaces between: "solar, cells" is no phrase, nor is "**solar** cells"
+# (markup stays in the text the check reads). Overlapping pairs: "solar panel cost" gives two.
+_PAIR = re.compile(r"(?<![\w'\u2019-])([^\W\d_]{3,})[ \t]+(?=([^\W\d_]{3,})(?![\w'\u2019-]))")
+# Openers and fillers that rank high in chat answers but nobody would ask to include.
 _FILLERS = frozenset(
     """sure certainly absolutely great question glad happy hope help helps answer note example step steps
     summary conclusion overall however additionally finally firstly secondly lastly ok okay yes thanks
@@ -47,44 +52,29 @@ def contains_keyword(response: str, keyword: str) -> bool:
     return contains_phrase(response, keyword)
 
 
-class _Yake:
-    """YAKE via ``yake-rust`` (same algorithm, stopwords and scores as ``yake``, ~15x faster here)."""
+class _Stopwords:
+    """The english stopword list ``yake-rust`` ships (the SMART list YAKE uses)."""
 
     def __init__(self) -> None:
         import yake_rust
 
-        # Bigrams at most: a three-word keyword is rarely what a person lists, and n costs time.
-        self._impl = yake_rust.Yake(language="en", ngrams=2, deduplication_threshold=0.7)
-        self.stopword_set = frozenset(self._impl.stopwords)
-
-    def extract_keywords(self, text: str) -> list[tuple[str, float]]:
-        return self._impl.get_n_best(text, n=12)
+        self.stopword_set = frozenset(yake_rust.Yake(language="en").stopwords)
 
 
 @functools.lru_cache(maxsize=1)
-def _extractor() -> _Yake:
-    return _Yake()
+def _extractor() -> _Stopwords:
+    return _Stopwords()
 
 
 def _scan_text(response: str) -> str:
-    # Markup is taken out of a bounded head only: what survives of it is cut to the scan length.
-    head = layout(response).no_code[: 4 * KEYWORD_SCAN_CHARS]
-    prose = _MARKDOWN_NOISE.sub(lambda m: m.group(1) or " ", head)
-    if len(prose) > KEYWORD_SCAN_CHARS:
-        cut = prose.rfind(" ", 0, KEYWORD_SCAN_CHARS)
-        prose = prose[: cut if cut > 0 else KEYWORD_SCAN_CHARS]
-    return prose
-
-
-def _is_content(phrase: str, stopwords: frozenset[str] | set[str]) -> bool:
-    tokens = phrase.split()
-    if not tokens or len(phrase) < 3:
-        return False
-    for tok in tokens:
-        low = tok.lower()
-        if not low.replace("-", "").replace("'", "").isalpha() or low in _FILLERS:
-            return False
-    return tokens[0].lower() not in stopwords and tokens[-1].lower() not in stopwords
+    """The opening ``KEYWORD_SCAN_CHARS`` of the response without code, links and URLs."""
+    head = layout(response).no_code[: 2 * KEYWORD_SCAN_CHARS]
+    if "](" in head or "http" in head:
+        head = _LINK_OR_URL.sub(lambda m: m.group(1) or " ", head)
+    if len(head) > KEYWORD_SCAN_CHARS:
+        cut = head.rfind(" ", 0, KEYWORD_SCAN_CHARS)
+        head = head[: cut if cut > 0 else KEYWORD_SCAN_CHARS]
+    return head
 
 
 def _is_word_char(ch: str) -> bool:
@@ -94,7 +84,7 @@ def _is_word_char(ch: str) -> bool:
 def _whole_hits(haystack: str, needle: str, most: int = 2) -> int:
     """Occurrences of ``needle`` in ``haystack`` not touching a word character (up to ``most``).
 
-    A plain-string scan: compiling a pattern per candidate phrase would cost more than YAKE's ranking.
+    A plain-string scan: compiling a pattern per candidate phrase would cost more than the ranking.
     """
     hits = start = 0
     while hits < most:
@@ -110,37 +100,71 @@ def _whole_hits(haystack: str, needle: str, most: int = 2) -> int:
     return hits
 
 
-def keyword_candidates(response: str, instruction: str = "") -> list[str]:
+def _spelling(response: str, low: str) -> str:
+    """``low`` lower-cased if the response ever writes it so, else as the response writes it inside a
+    sentence (a name), else lower-cased (capitalised only where a sentence starts with it)."""
+    if _whole_hits(response, low, 1):
+        return low
+    lowered = lowered_text(response)
+    if len(lowered) != len(response):
+        return low
+    i = lowered.find(low)
+    for _ in range(4):
+        if i < 0:
+            break
+        before = response[:i].rstrip(" \t*_#>\"'")
+        if before and before[-1] not in ".!?:\n":
+            return response[i : i + len(low)]
+        i = lowered.find(low, i + 1)
+    return low
+
+
+def keyword_candidates(response: str, instruction: str = "", limit: int | None = None) -> list[str]:
     """Content keywords of ``response``, best first, each occurring in it as a whole word/phrase.
 
-    YAKE ranks the phrases of the response's opening prose (``KEYWORD_SCAN_CHARS``). Phrases that
-    share a word with the instruction come first, then phrases the whole response uses more than
-    once (its real topic), each group in YAKE's order; a phrase that is neither is dropped.
+    Candidates are the response's content words (the ranking ``keywords:existence`` uses, shared)
+    and the two-word phrases of its opening prose (``KEYWORD_SCAN_CHARS``: two content words with
+    only spaces between them), counted over the whole response. Candidates that share a word with
+    the instruction come first, then ones the response uses more than once (its real topic); a
+    candidate that is neither is dropped. Within a group, the ones whose words the response uses
+    most come first (a phrase sums its words' counts: it says more). ``limit``: the best so many.
     """
-    extractor = _extractor()
-    stopwords = extractor.stopword_set
-    topic = {w[:5] for w in _WORD.findall(instruction.lower()) if len(w) > 2 and w not in stopwords}
+    stopwords = _extractor().stopword_set
+    topic = instruction_topic(instruction)
     lowered = lowered_text(response)
-    found: list[tuple[bool, bool, int, str]] = []
-    for rank, (phrase, _score) in enumerate(extractor.extract_keywords(_scan_text(response))):
-        phrase = " ".join(phrase.split())
-        if not _is_content(phrase, stopwords):
+    counts = lower_word_counts(response)
+    found: list[tuple[bool, bool, int, int, int, str, int]] = []
+    for order, (word, count, related) in enumerate(ranked_keywords(response, instruction)):
+        if word not in _FILLERS:
+            found.append((not related, count < 2, -count, 1, order, word, min(count, 2)))
+    seen: set[str] = set()
+    for order, (first, second) in enumerate(_PAIR.findall(lowered_text(_scan_text(response)))):
+        low = f"{first} {second}"
+        if low in seen:
             continue
-        hits = _whole_hits(lowered, phrase.lower())
-        if not hits:
+        seen.add(low)
+        if first in stopwords or second in stopwords or first in _FILLERS or second in _FILLERS:
             continue
-        # Lower-case it unless the response only ever writes it capitalised (a name).
-        if _whole_hits(response, phrase.lower(), 1):
-            phrase = phrase.lower()
-        related = any(w[:5] in topic for w in _WORD.findall(phrase.lower()))
-        if hits < 2 and not related:
-            continue  # used once and off the instruction's topic ("deeply nuanced"): not what it is about
-        found.append((not related, hits < 2, rank, phrase))
+        related = first[:5] in topic or second[:5] in topic
+        c1, c2 = counts.get(first, 0), counts.get(second, 0)
+        if not related and (c1 < 2 or c2 < 2):
+            continue  # used once and off the instruction's topic: a phrase recurs only if its words do
+        hits = _whole_hits(lowered, low)
+        if hits and (hits >= 2 or related):
+            found.append((not related, hits < 2, -(c1 + c2), 0, order, low, hits))
     found.sort()
-    ranked = [phrase for *_, phrase in found]
-    # "Babbage" alone is a worse keyword than "Charles Babbage" when both are candidates.
-    in_phrases = {w for p in ranked if " " in p for w in p.lower().split()}
-    return [p for p in ranked if " " in p or p.lower() not in in_phrases]
+    # "Babbage" alone is no keyword of its own after "Charles Babbage", when the phrase recurs as
+    # often as the word (up to the two occurrences counted).
+    best: list[str] = []
+    phrase_hits: dict[str, int] = {}
+    for *_, phrase, hits in found:
+        if " " in phrase:
+            best.append(phrase)
+            for w in phrase.split():
+                phrase_hits[w] = max(phrase_hits.get(w, 0), hits)
+        elif phrase_hits.get(phrase, 0) < min(counts.get(phrase, 0), 2):
+            best.append(phrase)
+    return [_spelling(response, phrase) for phrase in best[:limit]]
 
 
 @register
@@ -164,7 +188,7 @@ class IncludeKeywords(ConstraintType):
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
         if word_count(response) < _MIN_KEYWORD_WORDS:
             return None
-        pool = keyword_candidates(response, instruction)[:_KEYWORD_POOL]
+        pool = keyword_candidates(response, instruction, _KEYWORD_POOL)
         if not pool:
             return None
         want = rng.choice((1, 2, 2, 3, 3))
