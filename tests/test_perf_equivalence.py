@@ -315,6 +315,19 @@ def test_stream_random_serves_the_random_api():
         _StreamRandom("not an int")
 
 
+def test_stream_random_inlined_randbelow_draws_what_the_stdlib_algorithm_draws():
+    class Reference(_StreamRandom):
+        _randbelow = random.Random._randbelow_with_getrandbits
+
+    for seed in range(50):
+        fast, ref = _StreamRandom(seed * 7919), Reference(seed * 7919)
+        for rng in (fast, ref):
+            rng.drawn = [rng.choice(range(n)) for n in range(1, 200)]  # type: ignore[attr-defined]
+            rng.drawn += rng.sample(range(1000), 40) + [rng.randint(0, 2**70), rng.randint(0, 2**64 - 1)]
+        assert fast.drawn == ref.drawn  # type: ignore[attr-defined]
+        assert fast.random() == ref.random()
+
+
 def test_backtranslation_is_deterministic_and_leaves_global_random_alone(pairs):
     state = random.getstate()
     seeds = [Seed(instruction=p["instruction"], response=p["response"]) for p in pairs[:40]]

@@ -229,12 +229,20 @@ class _FastPunkt:
         """``span_tokenize(text)``: candidate breaks decided, then closing punctuation realigned."""
         slices = []
         last_break = 0
+        breaks = self._breaks
         for match, context in self._end_contexts(text):
-            if self._contains_sentbreak(context):
+            found = breaks.get(context)
+            if found is None:
+                found = self._contains_sentbreak(context)
+            if found:
                 slices.append((last_break, match.end()))
                 # The next sentence starts at the next token, or right after the end mark.
-                last_break = match.start("next_tok") if match.group("next_tok") else match.end()
+                next_start = match.start("next_tok")
+                last_break = next_start if next_start >= 0 else match.end()
         slices.append((last_break, len(text.rstrip())))
+        if len(slices) == 1:
+            start, stop = slices[0]
+            return [(start, stop)] if start < stop else []
         out = []
         realign = 0
         last = len(slices) - 1
@@ -245,10 +253,10 @@ class _FastPunkt:
                     out.append((start, stop))
                 continue
             next_start, next_stop = slices[k + 1]
-            m = self._realign.match(text[next_start:next_stop])
+            m = self._realign.match(text, next_start, next_stop)
             if m:
                 out.append((start, next_start + len(m.group(0).rstrip())))
-                realign = m.end()
+                realign = m.end() - next_start
             else:
                 realign = 0
                 if start < stop:
@@ -256,19 +264,26 @@ class _FastPunkt:
         return out
 
     def _end_contexts(self, text: str):
-        """``_match_potential_end_contexts``: each candidate with the word before it and the token after."""
+        """``_match_potential_end_contexts``: each candidate with the word before it and the token after.
+
+        The context is ``text[word start : end of the token after]`` (the word, the end mark and the
+        token, which follow each other); the word starts after the last whitespace since the
+        previous candidate.
+        """
+        spaces = [ch for ch in _WHITESPACE if ch in text]
         prev_start = prev_stop = 0
         previous = None
         for match in self._period_context.finditer(text):
-            before = text[prev_stop : match.start()]
-            space = max(map(before.rfind, _WHITESPACE))
-            word_start = space + prev_stop + 1 if space > 0 else prev_start
+            start = match.start()
+            space = max([text.rfind(ch, prev_stop, start) for ch in spaces], default=-1)
+            # NLTK tests its offset in the slice text[prev_stop:start]: found past its first character.
+            word_start = space + 1 if space > prev_stop else prev_start
             if previous is not None and prev_stop <= word_start:
-                yield previous, text[prev_start:prev_stop] + previous.group() + previous.group("after_tok")
+                yield previous, text[prev_start : previous.end("after_tok")]
             previous = match
-            prev_start, prev_stop = word_start, match.start()
+            prev_start, prev_stop = word_start, start
         if previous is not None:
-            yield previous, text[prev_start:prev_stop] + previous.group() + previous.group("after_tok")
+            yield previous, text[prev_start : previous.end("after_tok")]
 
     def _contains_sentbreak(self, context: str) -> bool:
         """``text_contains_sentbreak``: whether a token other than the last ends a sentence."""

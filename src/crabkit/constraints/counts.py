@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from crabkit import text
 
-from ._ifeval import get_int, get_str, word_count
+from ._ifeval import get_int, get_str, lower_word_counts, word_count
 from .base import ConstraintType
 from .numbers import around_nice, round_down_nice, round_up_nice
 from .registry import register
@@ -59,6 +59,7 @@ _MAX_WORD_CHARS = 20
 
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+_WWW = re.compile(r"www\.", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=256)
@@ -246,7 +247,13 @@ def _plain_words(response: str) -> tuple[int, int | None]:
     prose = layout(response).no_code
     if "`" in prose:
         prose = _INLINE_CODE.sub(" ", prose)
-    prose = _URL.sub(" ", prose)
+    if "://" in prose or _WWW.search(prose):  # what every _URL match holds
+        prose = _URL.sub(" ", prose)
+    if prose == response and "\u0130" not in response:
+        # Nothing taken out: the response's own (memoised) word counts answer. Lower-casing keeps
+        # every word's length but U+0130's.
+        counts = lower_word_counts(response)
+        return sum(counts.values()), max(map(len, counts), default=None)
     found = text.words(prose)
     return len(found), max(map(len, found), default=None)
 

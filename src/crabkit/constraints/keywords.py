@@ -82,6 +82,7 @@ def _is_content(word: str, stopwords: frozenset[str]) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=256)
 def instruction_topic(instruction: str) -> frozenset[str]:
     """Five-letter stems of the instruction's content words ("bake" and "baking" share "bak")."""
     stopwords = _stopwords()

@@ -10,6 +10,7 @@ instruction.
 from __future__ import annotations
 
 import functools
+import itertools
 import random
 import re
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ __all__ = ["KEYWORD_SCAN_CHARS", "MARKS", "IncludeKeywords", "NoMark", "StartPhr
 
 #: Phrase candidates come from at most this many characters of prose (the response's opening
 #: states its topic); their counts, and single words' counts, come from the whole response.
-KEYWORD_SCAN_CHARS = 800
+KEYWORD_SCAN_CHARS = 500
 
 _MIN_KEYWORD_WORDS = 40
 _KEYWORD_POOL = 6
@@ -134,9 +135,6 @@ def keyword_candidates(response: str, instruction: str = "", limit: int | None =
     lowered = lowered_text(response)
     counts = lower_word_counts(response)
     found: list[tuple[bool, bool, int, int, int, str, int]] = []
-    for order, (word, count, related) in enumerate(ranked_keywords(response, instruction)):
-        if word not in _FILLERS:
-            found.append((not related, count < 2, -count, 1, order, word, min(count, 2)))
     seen: set[str] = set()
     for order, (first, second) in enumerate(_PAIR.findall(lowered_text(_scan_text(response)))):
         low = f"{first} {second}"
@@ -152,6 +150,12 @@ def keyword_candidates(response: str, instruction: str = "", limit: int | None =
         hits = _whole_hits(lowered, low)
         if hits and (hits >= 2 or related):
             found.append((not related, hits < 2, -(c1 + c2), 0, order, low, hits))
+    # Single words in their own ranking's order, which the sort below keeps; with a limit, only as
+    # many as can reach it (each phrase can put at most two words out).
+    words = (w for w in ranked_keywords(response, instruction) if w[0] not in _FILLERS)
+    most = None if limit is None else limit + 2 * len(found)
+    for order, (word, count, related) in enumerate(itertools.islice(words, most)):
+        found.append((not related, count < 2, -count, 1, order, word, min(count, 2)))
     found.sort()
     # "Babbage" alone is no keyword of its own after "Charles Babbage", when the phrase recurs as
     # often as the word (up to the two occurrences counted).
