@@ -49,7 +49,10 @@ def test_forward_examples_carry_demonstrations_not_reused_as_mains(sample_path, 
     assert demos, "about half of the forward examples should carry demonstrations"
     assert not mains & set(demos)
     with_demos = [ex for ex in train if ex.get("demo_seed_ids")]
-    assert all(len(ex["messages"]) == 2 + 2 * len(ex["demo_seed_ids"]) for ex in with_demos)
+    for ex in with_demos:  # a seed's own system message, if any, stays first, before the demonstrations
+        turns = [m for m in ex["messages"] if m["role"] != "system"]
+        assert len(turns) == 2 + 2 * len(ex["demo_seed_ids"])
+        assert all(m["role"] == "system" for m in ex["messages"][: len(ex["messages"]) - len(turns)])
 
 
 def test_every_written_constraint_holds_on_its_response(sample_path, tmp_path):
