@@ -29,6 +29,7 @@ __all__ = [
     "paragraphs_blank",
     "paragraphs_stars",
     "punkt_dir",
+    "sentence_spans",
     "sentences",
     "words",
 ]
@@ -120,12 +121,23 @@ def sentences(text: str) -> list[str]:
     return _sentence_tokenizer().tokenize(text)
 
 
+@functools.lru_cache(maxsize=256)
+def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """``(start, end)`` of each sentence ``sentences`` gives (memoised: the IFEval count and the
+    markdown layout of one response share one Punkt run)."""
+    fast = _fast_punkt()
+    if fast is not None:
+        return tuple(fast.spans(text))
+    return tuple(_sentence_tokenizer().span_tokenize(text))
+
+
 def count_sentences(text: str) -> int:
-    return len(sentences(text))
+    return len(sentence_spans(text))
 
 
 def clear_memos() -> None:
     """Forget Punkt's remembered break decisions (for cold-start timing; results never change)."""
+    sentence_spans.cache_clear()
     if _sentence_tokenizer.cache_info().currsize:
         _sentence_tokenizer()._breaks.clear()
     if _fast_punkt.cache_info().currsize and _fast_punkt() is not None:

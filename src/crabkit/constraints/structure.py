@@ -22,6 +22,7 @@ an emoji or a lone "..." is not a sentence.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import random
 import re
@@ -155,56 +156,93 @@ def _kinds(lines: list[str]) -> tuple[list[str], int, int]:
     return kinds, code_blocks, tables
 
 
-def _split(chunk: str) -> list[str]:
-    chunk = chunk.strip()
-    if not _SENT_END.search(chunk.rstrip(_TRAILING_END)):
-        # Punkt only breaks after . ? !: a chunk with none before its end is one sentence, and
-        # most headings and list items are such chunks (this skips half of the Punkt calls).
-        return [chunk] if _HAS_WORD.search(chunk) else []
-    return [s for s in text.sentences(chunk) if _HAS_WORD.search(s)]
+def _sentence_starts(response: str) -> list[int]:
+    return [start for start, _ in text.sentence_spans(response)]
+
+
+def _split(response: str, pieces: list[tuple[str, int]]) -> list[str]:
+    """The sentences of one block: its ``(text, offset in response)`` pieces joined with spaces, cut
+    where a Punkt sentence of the whole response starts (the run the IFEval count makes, shared).
+
+    Inside a block the whole response's break decisions are the block's own: Punkt decides from the
+    word before a mark and the token after it, and a line break reads as a space. Only a block's
+    edges differ, and a block always ends a sentence.
+    """
+    joined = " ".join(piece for piece, _ in pieces).strip()
+    if not _SENT_END.search(joined.rstrip(_TRAILING_END)):
+        # Punkt only breaks after . ? !: a block with none before its end is one sentence, and
+        # most headings and list items are such blocks.
+        return [joined] if _HAS_WORD.search(joined) else []
+    starts = _sentence_starts(response)
+    found: list[str] = []
+    current: list[str] = []
+    for piece, origin in pieces:
+        pos = 0
+        for cut in starts[bisect.bisect_left(starts, origin) : bisect.bisect_left(starts, origin + len(piece))]:
+            if cut - origin > pos or current:
+                current.append(piece[pos : cut - origin])
+                found.append(" ".join(current).strip())
+                current = []
+                pos = cut - origin
+        current.append(piece[pos:])
+    found.append(" ".join(current).strip())
+    return [s for s in found if _HAS_WORD.search(s)]
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def layout(response: str) -> Layout:
     """The markdown layout of ``response`` (memoised: every type inferring on one response shares it)."""
+    raw = response.split("\n")
     # Only a line holding ">" can start with a quote marker.
-    lines = [_QUOTE.sub("", line) if ">" in line else line for line in response.split("\n")]
+    lines = [_QUOTE.sub("", line) if ">" in line else line for line in raw]
+    # Where each (quote-stripped) line starts in the response.
+    offsets = []
+    at = 0
+    for original, line in zip(raw, lines):
+        offsets.append(at + len(original) - len(line))
+        at += len(original) + 1
     kinds, code_blocks, tables = _kinds(lines)
     sentences: list[str] = []
     paragraphs: list[tuple[str, ...]] = []
     headings: list[str] = []
     numbered: list[int] = []
-    chunk: list[str] = []
+    chunk: list[tuple[str, int]] = []
     chunk_kind = ""
 
     def flush() -> None:
         if chunk:
-            found = _split(" ".join(chunk))
+            found = _split(response, chunk)
             sentences.extend(found)
             if chunk_kind == "text" and found:
                 paragraphs.append(tuple(found))
             chunk.clear()
 
-    for line, kind in zip(lines, kinds):
+    def stripped(line: str, offset: int) -> tuple[str, int]:
+        return line.strip(), offset + len(line) - len(line.lstrip())
+
+    for line, kind, offset in zip(lines, kinds, offsets):
         if kind == "cont" or (kind == "text" and chunk_kind == "text"):
-            chunk.append(line.strip())
+            chunk.append(stripped(line, offset))
             continue
         flush()
         chunk_kind = kind
         if kind == "heading":
-            title = _HEADING.match(line).group(2)  # type: ignore[union-attr]
-            headings.append(title)
-            sentences.extend(_split(title))
+            m = _HEADING.match(line)
+            assert m is not None
+            headings.append(m.group(2))
+            sentences.extend(_split(response, [(m.group(2), offset + m.start(2))]))
         elif kind == "label":
-            sentences.extend(_split(_LABEL.match(line).group(2)))  # type: ignore[union-attr]
+            m = _LABEL.match(line)
+            assert m is not None
+            sentences.extend(_split(response, [(m.group(2), offset + m.start(2))]))
         elif kind == "list":
             m = _LIST_ITEM.match(line)
             assert m is not None
             if m.group(1) is not None:
                 numbered.append(int(m.group(1)))
-            chunk.append(m.group(2))
+            chunk.append((m.group(2), offset + m.start(2)))
         elif kind == "text":
-            chunk.append(line.strip())
+            chunk.append(stripped(line, offset))
     flush()
     no_code = "\n".join(line for line, kind in zip(lines, kinds) if kind != "code")
     return Layout(
