@@ -82,6 +82,11 @@ def _is_content(word: str, stopwords: frozenset[str]) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=1)
+def _not_content() -> frozenset[str]:
+    return _stopwords() | _NOT_TOPICAL
+
+
 @functools.lru_cache(maxsize=256)
 def instruction_topic(instruction: str) -> frozenset[str]:
     """Five-letter stems of the instruction's content words ("bake" and "baking" share "bak")."""
@@ -98,11 +103,17 @@ def ranked_keywords(response: str, instruction: str) -> tuple[tuple[str, int, bo
     the instruction is left out.
     """
     topic = instruction_topic(instruction)
-    stopwords = _stopwords()
+    excluded = _not_content()
     ranked = []
     for position, (word, count) in enumerate(lower_word_counts(response).items()):
         related = word[:5] in topic
-        if (related or count >= 2) and _is_content(word, stopwords):
+        # _is_content inlined, after the test most words fail (used once, off the topic)
+        if (
+            (related or count >= 2)
+            and len(word) >= _MIN_KEYWORD_CHARS
+            and word not in excluded
+            and word.isalpha()
+        ):
             ranked.append((not related, -count, position, word, count))
     ranked.sort()
     return tuple((word, count, not unrelated) for unrelated, *_, word, count in ranked)
