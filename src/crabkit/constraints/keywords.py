@@ -12,7 +12,7 @@ Deliberate deviations from the reference, all for keywords it would treat as reg
 
 Inference reads one memoised word count of the response (``\\w+`` runs, lower-cased), not a
 keyword extractor: a content word the response repeats, or one it shares with the instruction, is
-what it is about, and counting costs a tenth of a millisecond where YAKE costs two.
+what it is about, and counting costs a tenth of a millisecond where a keyword extractor costs more.
 """
 
 from __future__ import annotations
@@ -67,9 +67,9 @@ FILLER_WORDS = (
 
 @functools.lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
-    from .marks import _extractor  # YAKE's english stopword list, as yake-rust ships it
+    from .marks import stopwords
 
-    return _extractor().stopword_set
+    return stopwords()
 
 
 def _is_content(word: str, stopwords: frozenset[str]) -> bool:

@@ -24,7 +24,7 @@ from .keywords import instruction_topic, ranked_keywords
 from .registry import register
 from .structure import layout
 
-__all__ = ["KEYWORD_SCAN_CHARS", "MARKS", "IncludeKeywords", "NoMark", "StartPhrase", "keyword_candidates"]
+__all__ = ["KEYWORD_SCAN_CHARS", "MARKS", "IncludeKeywords", "NoMark", "StartPhrase", "keyword_candidates", "stopwords"]
 
 #: Phrase candidates come from at most this many characters of prose (the response's opening
 #: states its topic); their counts, and single words' counts, come from the whole response.
@@ -53,18 +53,12 @@ def contains_keyword(response: str, keyword: str) -> bool:
     return contains_phrase(response, keyword)
 
 
-class _Stopwords:
-    """The english stopword list ``yake-rust`` ships (the SMART list YAKE uses)."""
-
-    def __init__(self) -> None:
-        import yake_rust
-
-        self.stopword_set = frozenset(yake_rust.Yake(language="en").stopwords)
-
-
 @functools.lru_cache(maxsize=1)
-def _extractor() -> _Stopwords:
-    return _Stopwords()
+def stopwords() -> frozenset[str]:
+    """English stopwords: the SMART list YAKE uses, as ``yake-rust`` ships it (only the list is used)."""
+    import yake_rust
+
+    return frozenset(yake_rust.Yake(language="en").stopwords)
 
 
 def _scan_text(response: str) -> str:
@@ -130,7 +124,7 @@ def keyword_candidates(response: str, instruction: str = "", limit: int | None =
     candidate that is neither is dropped. Within a group, the ones whose words the response uses
     most come first (a phrase sums its words' counts: it says more). ``limit``: the best so many.
     """
-    stopwords = _extractor().stopword_set
+    stop = stopwords()
     topic = instruction_topic(instruction)
     lowered = lowered_text(response)
     counts = lower_word_counts(response)
@@ -141,7 +135,7 @@ def keyword_candidates(response: str, instruction: str = "", limit: int | None =
         if low in seen:
             continue
         seen.add(low)
-        if first in stopwords or second in stopwords or first in _FILLERS or second in _FILLERS:
+        if first in stop or second in stop or first in _FILLERS or second in _FILLERS:
             continue
         related = first[:5] in topic or second[:5] in topic
         c1, c2 = counts.get(first, 0), counts.get(second, 0)
@@ -306,8 +300,8 @@ class StartPhrase(ConstraintType):
         top = min(len(tokens), _MAX_PHRASE_WORDS)
         clause_ends = [k for k in range(2, top + 1) if _CLAUSE_END.search(tokens[k - 1])]
         # Otherwise cut after a content word: "Growing plants from seeds" rather than "... seeds is a".
-        stopwords = _extractor().stopword_set
-        content_ends = [k for k in range(min(3, top), top + 1) if tokens[k - 1].lower() not in stopwords]
+        stop = stopwords()
+        content_ends = [k for k in range(min(3, top), top + 1) if tokens[k - 1].lower() not in stop]
         if clause_ends and (rng.random() < 0.7 or not content_ends):
             k = rng.choice(clause_ends)
         elif content_ends:
