@@ -27,9 +27,17 @@ ROOT = Path(__file__).resolve().parents[1]
 MODEL = "stub"
 
 
-def start_stub(delay: float) -> tuple[subprocess.Popen, str]:
+def default_stub_loop() -> str:
+    """uvloop when installed: a production server (uvicorn, so vLLM's) runs on it, and a stub that
+    spends less CPU per request leaves the client's own overhead to show."""
+    import importlib.util
+
+    return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+
+
+def start_stub(delay: float, loop: str = "asyncio") -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "llm_server.py"), "--delay", str(delay)],
+        [sys.executable, str(ROOT / "tests" / "llm_server.py"), "--delay", str(delay), "--loop", loop],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -133,12 +141,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay", type=float, default=0.05, help="stub latency in seconds")
     parser.add_argument("--repeats", type=int, default=3, help="runs per transport; the median is shown")
     parser.add_argument("--only", nargs="*", help="substrings selecting transports")
+    parser.add_argument(
+        "--stub-loop", choices=("asyncio", "uvloop"), default=default_stub_loop(),
+        help="the stub server's event loop (default: uvloop when installed)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     limit = args.concurrency / args.delay
-    proc, url = start_stub(args.delay)
+    proc, url = start_stub(args.delay, args.stub_loop)
     print(
-        f"{args.requests} requests, {args.concurrency} in flight, stub latency {args.delay * 1000:.0f} ms, "
-        f"Little's-law limit {limit:,.0f} req/s, {os.cpu_count()} CPUs, stub pid {proc.pid}"
+        f"{args.requests} requests, {args.concurrency} in flight, stub latency {args.delay * 1000:.0f} ms "
+        f"(stub on {args.stub_loop}), Little's-law limit {limit:,.0f} req/s, {os.cpu_count()} CPUs, "
+        f"stub pid {proc.pid}"
     )
     rows: dict[str, tuple[float, float, float]] = {}  # name -> (req/s, client us/req, stub us/req)
     try:

@@ -240,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
     parser.add_argument("--answer", default="ok", help="fixed answer text")
+    parser.add_argument(
+        "--loop", choices=("asyncio", "uvloop"), default="asyncio",
+        help="event loop: uvloop is what production servers run on (uvicorn, so vLLM's server)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     stub = StubServer(answer=lambda _p: args.answer, delay=args.delay, record=False)
 
@@ -253,7 +257,12 @@ def main(argv: list[str] | None = None) -> int:
         await asyncio.Event().wait()
 
     try:
-        asyncio.run(run())
+        if args.loop == "uvloop":
+            import uvloop
+
+            uvloop.run(run())
+        else:
+            asyncio.run(run())
     except KeyboardInterrupt:
         pass
     return 0
