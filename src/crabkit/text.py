@@ -196,6 +196,9 @@ _ORTHO_UC = _ORTHO_BEG_UC | _ORTHO_MID_UC | _ORTHO_UNK_UC
 _ORTHO_LC = _ORTHO_BEG_LC | _ORTHO_MID_LC | _ORTHO_UNK_LC
 _WHITESPACE = " \t\n\r\x0b\x0c"  # string.whitespace, which Punkt looks for before a candidate
 _MAX_MEMO = 100_000
+# The commonest candidate context: an ASCII word or number with its period, space, and an ASCII word
+# or number (nothing the word tokenizer could split off).
+_SIMPLE_CONTEXT = re.compile(r"([A-Za-z0-9]+\.)\s+([A-Za-z0-9]+)")
 
 
 class _FastPunkt:
@@ -303,15 +306,22 @@ class _FastPunkt:
         if found is None:
             if len(self._breaks) >= _MAX_MEMO:
                 self._breaks.clear()
-            if "\n" not in context:
+            simple = _SIMPLE_CONTEXT.fullmatch(context)
+            if simple is not None:
+                # "word. Next" (most candidates): NLTK's word tokenizer gives exactly these two tokens.
+                tokens = [simple.group(1), simple.group(2)]
+            elif "\n" not in context:
                 tokens = self._word_re.findall(context) if context.strip() else []
             else:
                 tokens = []
                 for line in context.split("\n"):
                     if line.strip():
                         tokens.extend(self._word_re.findall(line))
-            features = [self._features(tok) for tok in tokens]
-            found = any(self._breaks_after(features[i], features[i + 1]) for i in range(len(features) - 1))
+            if len(tokens) == 2:
+                found = self._breaks_after(self._features(tokens[0]), self._features(tokens[1]))
+            else:
+                features = [self._features(tok) for tok in tokens]
+                found = any(self._breaks_after(features[i], features[i + 1]) for i in range(len(features) - 1))
             self._breaks[context] = found
         return found
 
