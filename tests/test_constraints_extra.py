@@ -287,6 +287,35 @@ def test_keyword_candidates_prefer_the_instruction_topic():
     assert set(plain) <= set(ranked)
 
 
+HISTORY = (
+    "Charles Babbage designed the Analytical Engine. Charles Babbage never finished it, but Ada Lovelace "
+    "wrote programs for the engine. Lovelace saw that the engine could handle symbols as well as numbers. "
+    "Historians still study how the two of them worked together on the engine design."
+)
+
+
+def test_keyword_candidates_keep_names_whole_and_written_as_names():
+    from crabkit.constraints.marks import keyword_candidates
+
+    found = keyword_candidates(HISTORY)
+    # Every "Babbage" is in "Charles Babbage": the word alone is no keyword of its own.
+    assert "Charles Babbage" in found and "Babbage" not in found and "babbage" not in found
+    assert "Lovelace" in found  # a name used mid-sentence keeps its capital
+    assert "engine" in found  # lower-case because the response writes it so
+    assert "Ada Lovelace" not in found  # used once, and nothing in the (empty) instruction asks for it
+    assert keyword_candidates(HISTORY, limit=2) == found[:2]
+
+
+def test_keyword_candidates_never_join_words_across_marks_or_digits():
+    from crabkit.constraints.marks import keyword_candidates
+
+    text = "We compared wind and solar, panels included, across 12 panels and 3 farms. " * 4
+    found = keyword_candidates(text)
+    assert "solar" in found and "panels" in found  # "panels" stands alone too ("12 panels")
+    assert "solar panels" not in found  # only ever "solar, panels"
+    assert not any(ch.isdigit() for k in found for ch in k)
+
+
 # --- punctuation ----------------------------------------------------------------------------------
 
 

@@ -96,14 +96,15 @@ def _whole_hits(haystack: str, needle: str, most: int = 2) -> int:
 
 
 def _spelling(response: str, low: str) -> str:
-    """``low`` lower-cased if the response ever writes it so, else as the response writes it inside a
-    sentence (a name), else lower-cased (capitalised only where a sentence starts with it)."""
+    """How to write keyword ``low``: lower-cased if the response ever writes it so; else as the
+    response writes it inside a sentence, or wherever its later words are capitalised too (a name:
+    "Charles Babbage"); else lower-cased (capitalised only where a sentence starts with it)."""
     if _whole_hits(response, low, 1):
         return low
     lowered = lowered_text(response)
     if len(lowered) != len(response):
         return low
-    i = lowered.find(low)
+    first = i = lowered.find(low)
     for _ in range(4):
         if i < 0:
             break
@@ -111,7 +112,8 @@ def _spelling(response: str, low: str) -> str:
         if before and before[-1] not in ".!?:\n":
             return response[i : i + len(low)]
         i = lowered.find(low, i + 1)
-    return low
+    written = response[first : first + len(low)] if first >= 0 else low
+    return written if any(w[:1].isupper() for w in written.split()[1:]) else low
 
 
 def keyword_candidates(response: str, instruction: str = "", limit: int | None = None) -> list[str]:
@@ -151,16 +153,17 @@ def keyword_candidates(response: str, instruction: str = "", limit: int | None =
     for order, (word, count, related) in enumerate(itertools.islice(words, most)):
         found.append((not related, count < 2, -count, 1, order, word, min(count, 2)))
     found.sort()
-    # "Babbage" alone is no keyword of its own after "Charles Babbage", when the phrase recurs as
-    # often as the word (up to the two occurrences counted).
+    # "Babbage" alone is no keyword of its own when every "Babbage" is in "Charles Babbage".
     best: list[str] = []
-    phrase_hits: dict[str, int] = {}
-    for *_, phrase, hits in found:
+    covered: dict[str, int] = {}  # word -> most occurrences of one phrase holding it
+    for *_, phrase, _hits in found:
+        if limit is not None and len(best) >= limit:
+            break
         if " " in phrase:
             best.append(phrase)
             for w in phrase.split():
-                phrase_hits[w] = max(phrase_hits.get(w, 0), hits)
-        elif phrase_hits.get(phrase, 0) < min(counts.get(phrase, 0), 2):
+                covered[w] = max(covered.get(w, 0), _whole_hits(lowered, phrase, counts.get(w, 0)))
+        elif covered.get(phrase, 0) < counts.get(phrase, 0):
             best.append(phrase)
     return [_spelling(response, phrase) for phrase in best[:limit]]
 
