@@ -73,11 +73,13 @@ from train_effect import (
 )
 
 DEFAULT_IFEVAL = SHARED / "ifeval" / "input_data.jsonl"
-ARMS = {"A": ARM_BASE, "B": ARM_PLAIN, "C": ARM_CRAB, "D": ARM_FWD, "E": ARM_GRPO}
+#: Arm F: C's examples that fit ``--max-length`` whole (C's are cut 3.7x as often as B's).
+ARM_FIT = "F-crab-fit"
+ARMS = {"A": ARM_BASE, "B": ARM_PLAIN, "C": ARM_CRAB, "D": ARM_FWD, "E": ARM_GRPO, "F": ARM_FIT}
 METRICS = ("prompt_strict", "instruction_strict", "prompt_loose", "instruction_loose")
 #: Differences reported, (minuend, subtrahend): the paper's claim first.
 DIFFS = ((ARM_CRAB, ARM_PLAIN), (ARM_CRAB, ARM_BASE), (ARM_PLAIN, ARM_BASE), (ARM_CRAB, ARM_FWD),
-         (ARM_GRPO, ARM_CRAB))
+         (ARM_GRPO, ARM_CRAB), (ARM_FIT, ARM_PLAIN), (ARM_FIT, ARM_CRAB))
 
 
 @dataclasses.dataclass
@@ -140,6 +142,27 @@ def grpo_data(cfg: BenchConfig, data: Data) -> Path:
     return path
 
 
+def fit_data(cfg: BenchConfig, data: Data) -> Path:
+    """Arm F's data: C's examples whose chat-formatted tokens fit ``max_length``, none cut."""
+    path = data.root / f"crab_fit_{cfg.max_length}.jsonl"
+    if path.exists():
+        return path
+    from crabkit.train.models import load_tokenizer
+
+    tokenizer = load_tokenizer(cfg.model)
+
+    def n_tokens(messages: list[dict[str, str]]) -> int:
+        encoded = tokenizer.apply_chat_template(messages, tokenize=True)
+        return len(encoded["input_ids"] if hasattr(encoded, "keys") else encoded)
+
+    rows = read_jsonl(data.crab / "train.jsonl")
+    kept = [r for r in rows if n_tokens(r["messages"]) <= cfg.max_length]
+    write_jsonl(path, kept)
+    kinds = {k: sum(r["kind"] == k for r in kept) for k in ("forward", "reverse")}
+    log(f"{ARM_FIT}: {len(kept)} of {len(rows)} crab examples fit {cfg.max_length} tokens ({kinds})")
+    return path
+
+
 def train_grpo_arm(cfg: BenchConfig, g: GRPOSettings, out: Path, data: Data, start_model: Path) -> Path:
     model_dir = arm_dir(out, ARM_GRPO) / "model"
     if (model_dir / "crab_train.json").exists():
@@ -187,6 +210,8 @@ def run(cfg: BenchConfig, out: Path, arms: list[str], ifeval_path: str, ifeval_l
     data = prepare_data(cfg, out)
     prompts, source = ifeval_subset(ifeval_path, ifeval_limit, cfg.seed)
     sft_data = {ARM_PLAIN: data.plain, ARM_CRAB: data.crab / "train.jsonl", ARM_FWD: data.crab_fwd / "train.jsonl"}
+    if ARM_FIT in arms:
+        sft_data[ARM_FIT] = fit_data(cfg, data)
     results: dict[str, Any] = {}
     for arm in arms:
         start = time.time()
@@ -280,7 +305,7 @@ def format_report(report: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_common_args(p, BenchConfig())
-    p.add_argument("--arms", default="A,C,B,D", help="letters of the arms to run, in this order (E: GRPO on C)")
+    p.add_argument("--arms", default="A,C,B,D", help="letters of the arms to run, in this order (E: GRPO on C; F: C's examples that fit --max-length)")
     p.add_argument("--ifeval", default=str(DEFAULT_IFEVAL), help="IFEval input_data.jsonl (or a Hub id)")
     p.add_argument("--ifeval-limit", type=int, default=100,
                    help="seeded random subset of IFEval prompts per arm (0: all 541)")

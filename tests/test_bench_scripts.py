@@ -141,3 +141,23 @@ def test_train_effect_then_replicate_run_end_to_end_and_resume(tmp_path, tiny, p
     diff = result["diffs"]["C-crab - B-plain"]
     assert diff["ifeval"]["prompt_strict"]["n"] == len(IFEVAL_ROWS)
     assert diff["heldout"]["prompt_level"]["n"] == n_held
+
+
+def test_fit_arm_keeps_exactly_the_crab_examples_that_fit_the_token_budget(tmp_path, tiny, pairs):
+    import dataclasses
+
+    from crabkit.train.models import load_tokenizer
+
+    tokenizer = load_tokenizer(str(tiny))
+
+    def n_tokens(row: dict) -> int:
+        encoded = tokenizer.apply_chat_template(row["messages"], tokenize=True)
+        return len(encoded["input_ids"] if hasattr(encoded, "keys") else encoded)
+
+    data = te.prepare_data(_cfg(tiny, pairs), tmp_path)
+    rows = te.read_jsonl(data.crab / "train.jsonl")
+    sizes = sorted(n_tokens(r) for r in rows)
+    cfg = dataclasses.replace(_cfg(tiny, pairs), max_length=sizes[len(sizes) // 2])  # a budget some exceed
+    kept = te.read_jsonl(replicate.fit_data(cfg, data))
+    assert kept == [r for r in rows if n_tokens(r) <= cfg.max_length]
+    assert 0 < len(kept) < len(rows), "the budget should cut some examples and keep others"
