@@ -7,7 +7,8 @@ for the SFT arms, the same optimizer steps, batch size, length limit, LoRA and s
 * ``B-plain``      SFT on the train seeds as plain pairs (instruction -> response);
 * ``C-crab``       SFT on crabkit data from the same seeds (forward + reverse, 70/30);
 * ``D-crab-fwd``   SFT on crabkit forward examples only (every seed forward, no reverse);
-* ``E-crab-grpo``  (optional, ``--arms ...,E``) C, then GRPO with the checker reward.
+* ``E-crab-grpo``  C, then GRPO with the checker reward;
+* ``F-crab-fit``   SFT on C's examples that fit ``--max-length`` whole (none cut).
 
 Training data: the licence-OK pairs only (DeepSeek-V3 responses, MIT; human Open-Assistant
 replies, Apache-2.0); a share of instructions is held out by hash (see ``bench/train_effect.py``,
@@ -15,16 +16,15 @@ which builds the same data and the arms A and C in the same directory layout).
 
 Every arm is evaluated with ``crab eval ifeval``'s machinery (``run_ifeval``: greedy, the same
 max new tokens, the four IFEval metrics with 95% bootstrap intervals, per-family table) on the
-IFEval prompts -- all 541, or a seeded random ``--ifeval-limit`` subset where 2 CPU cores cannot do
-541 per arm -- and with the held-out constraint eval (``evaluate_constraints``). Differences
+IFEval prompts -- all 541 by default, or a seeded random ``--ifeval-limit`` subset -- and with the held-out constraint eval (``evaluate_constraints``). Differences
 (C - B first) come with paired bootstrap intervals: over IFEval prompts, over held-out instructions.
 
 Resumable per arm: ``OUT/<arm>/`` holds the merged model, ``heldout/`` and ``ifeval/``, each skipped
 when finished; generations are cached in ``OUT/generations.sqlite``. Seeds are fixed. Device:
 CUDA when available (transformers/TRL pick it), else CPU with ``--threads`` threads.
 
-    .venv/bin/python bench/replicate.py --out runs/bench                         # 2-core CPU defaults
-    .venv/bin/python bench/replicate.py --out runs/gpu --ifeval-limit 0 --steps 200 --max-new-tokens 256
+    .venv/bin/python bench/replicate.py --out runs/bench       # the table in docs/REPLICATION.md (~1.7 h, 2 cores)
+    .venv/bin/python bench/replicate.py --out runs/gpu --steps 200 --max-new-tokens 256
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ DIFFS = ((ARM_CRAB, ARM_PLAIN), (ARM_CRAB, ARM_BASE), (ARM_PLAIN, ARM_BASE), (AR
 class GRPOSettings:
     """Arm E: GRPO from C's model, rewarded by the share of constraints the checkers pass."""
 
-    steps: int = 10
+    steps: int = 12
     generations: int = 4
     completion_tokens: int = 96
     learning_rate: float = 5e-5
@@ -305,10 +305,10 @@ def format_report(report: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_common_args(p, BenchConfig())
-    p.add_argument("--arms", default="A,C,B,D", help="letters of the arms to run, in this order (E: GRPO on C; F: C's examples that fit --max-length)")
+    p.add_argument("--arms", default="A,C,B,D,E,F", help="letters of the arms to run, in this order (E: GRPO on C; F: C's examples that fit --max-length)")
     p.add_argument("--ifeval", default=str(DEFAULT_IFEVAL), help="IFEval input_data.jsonl (or a Hub id)")
-    p.add_argument("--ifeval-limit", type=int, default=100,
-                   help="seeded random subset of IFEval prompts per arm (0: all 541)")
+    p.add_argument("--ifeval-limit", type=int, default=0,
+                   help="a seeded random subset of this many IFEval prompts per arm (default 0: all 541)")
     p.add_argument("--grpo-steps", type=int, default=GRPOSettings.steps)
     p.add_argument("--grpo-generations", type=int, default=GRPOSettings.generations)
     p.add_argument("--grpo-completion-tokens", type=int, default=GRPOSettings.completion_tokens)
