@@ -276,6 +276,19 @@ def test_inferred_keywords_are_content_words_about_the_topic():
     assert candidates is not None
 
 
+def test_inferred_keywords_never_ask_for_one_word_twice():
+    text = (
+        "Turn off the circuit breaker first. Breakers sit in the panel; each circuit breaker is labelled. "
+        "Test the outlets after the breakers are off, and label the outlets you tested. "
+    ) * 2
+    t = get("keywords:include")
+    for seed in range(30):
+        params = t.infer(text, random.Random(seed), "Which circuit breaker controls my outlets?")
+        assert params is not None
+        stems = [w[:5] for k in params["keywords"] for w in k.lower().split()]
+        assert len(stems) == len(set(stems)), params
+
+
 def test_keyword_candidates_prefer_the_instruction_topic():
     from crabkit.constraints.marks import keyword_candidates
 

@@ -196,7 +196,7 @@ class IncludeKeywords(ConstraintType):
         chosen: list[str] = []
         used: set[str] = set()
         for phrase in rng.sample(pool, len(pool)):
-            words = set(phrase.lower().split())
+            words = {w[:5] for w in phrase.lower().split()}  # stems: "breakers" is "circuit breaker" again
             if words & used:
                 continue  # "pain" and "pain relief" would be one keyword asked twice
             chosen.append(phrase)
