@@ -13,7 +13,6 @@ import pytest
 from crabkit.eval.followbench import (
     FollowBenchDataError,
     FollowBenchItem,
-    GenParams,
     ItemResult,
     build_judge_prompt,
     compute_metrics,
@@ -24,6 +23,7 @@ from crabkit.eval.followbench import (
     run_followbench,
     score_items,
 )
+from crabkit.eval.generate import GenSettings
 from crabkit.llm.base import ChatRequest
 from crabkit.llm.cache import CachedBackend
 from crabkit.llm.scripted import ScriptedBackend, last_user_message
@@ -202,7 +202,7 @@ def yes_judge(request: ChatRequest) -> str:
 
 def test_run_writes_results_and_summary(tmp_path):
     gen = ScriptedBackend(answer_generation)
-    report = run_followbench(gen, ITEMS, ScriptedBackend(yes_judge), tmp_path, gen_params=GenParams(max_tokens=64))
+    report = run_followbench(gen, ITEMS, ScriptedBackend(yes_judge), tmp_path, gen_params=GenSettings(max_tokens=64))
     assert gen.calls == 5  # every level but 0
     assert {r.temperature for r in gen.requests} == {0.0} and {r.max_tokens for r in gen.requests} == {64}
     lines = [json.loads(x) for x in (tmp_path / "results.jsonl").read_text().splitlines()]

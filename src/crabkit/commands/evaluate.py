@@ -83,13 +83,8 @@ def _register_followbench(bench: argparse._SubParsersAction) -> None:
     p.add_argument("--categories", nargs="+", choices=CATEGORIES, help="default: all six")
     p.add_argument("--levels", nargs="+", type=int, choices=LEVELS, help="default: 1-5")
     p.add_argument("--responses", help="score the responses in this JSONL/JSON file instead of generating")
-    p.add_argument("--temperature", type=float, default=0.0)
-    p.add_argument("--top-p", type=float, default=1.0)
-    p.add_argument("--max-tokens", type=int, default=2048)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--system", help="system prompt for the model under test")
+    _add_generation_args(p, max_tokens=2048)
     p.add_argument("--judge-max-tokens", type=int, default=1024)
-    p.add_argument("--no-cache", action="store_true", help="do not keep LLM answers in OUT/llm_cache.sqlite")
     p.set_defaults(func=run_followbench_cmd)
 
 
@@ -98,7 +93,6 @@ def run_followbench_cmd(args: argparse.Namespace) -> int:
 
     from crabkit.eval.followbench import (
         FollowBenchDataError,
-        GenParams,
         JudgeParams,
         render_summary,
         run_followbench,
@@ -116,7 +110,7 @@ def run_followbench_cmd(args: argparse.Namespace) -> int:
         report = run_followbench(
             backend, args.data, judge, out,
             categories=args.categories, levels=args.levels or (1, 2, 3, 4, 5),
-            gen_params=GenParams(args.temperature, args.top_p, args.max_tokens, args.seed, args.system),
+            gen_params=_gen_settings(args),
             judge_params=JudgeParams(max_tokens=args.judge_max_tokens),
             responses=args.responses,
         )

@@ -38,6 +38,7 @@ from string import Template
 from typing import Any, Literal
 
 from crabkit.eval.followbench_rules import RuleDataError, rule_checks, uses_rules
+from crabkit.eval.generate import GenSettings
 from crabkit.llm.base import Backend, ChatRequest, ChatResult
 from crabkit.records import dumps
 
@@ -47,7 +48,6 @@ __all__ = [
     "FollowBenchDataError",
     "FollowBenchItem",
     "FollowBenchReport",
-    "GenParams",
     "ItemResult",
     "JudgeParams",
     "JudgeVerdict",
@@ -342,21 +342,7 @@ def parse_judge_answer(text: str, n: int) -> JudgeVerdict:
 
 # --- scoring ---------------------------------------------------------------------------------------
 
-@dataclass
-class GenParams:
-    """Generation settings for the evaluated model (greedy by default, as FollowBench runs it)."""
 
-    temperature: float = 0.0
-    top_p: float = 1.0
-    max_tokens: int = 2048
-    seed: int | None = None
-    system: str | None = None
-
-    def request(self, instruction: str) -> ChatRequest:
-        messages = [{"role": "system", "content": self.system}] if self.system else []
-        messages.append({"role": "user", "content": instruction})
-        return ChatRequest(messages=messages, temperature=self.temperature, top_p=self.top_p,
-                           max_tokens=self.max_tokens, seed=self.seed)
 
 
 @dataclass
@@ -572,7 +558,7 @@ def run_followbench(
     *,
     categories: Iterable[str] | None = None,
     levels: Iterable[int] = LEVELS,
-    gen_params: GenParams | None = None,
+    gen_params: GenSettings | None = None,
     judge_params: JudgeParams | None = None,
     responses: str | Path | Mapping[Key, str] | None = None,
 ) -> FollowBenchReport:
@@ -583,7 +569,8 @@ def run_followbench(
     ``backend`` may be None. Wrap backends in ``crabkit.llm.cache.CachedBackend`` to make reruns free.
     Writes ``results.jsonl`` (one line per scored item) and ``summary.json`` under ``out_dir``.
     """
-    gen_params = gen_params or GenParams()
+    # FollowBench runs the model greedy (GenSettings' default), with room for long answers.
+    gen_params = gen_params or GenSettings(max_tokens=2048)
     judge_params = judge_params or JudgeParams()
     levels = sorted(set(levels))
     if not levels or not set(levels) <= set(LEVELS):

@@ -15,7 +15,6 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from crabkit.io.jsonl import iter_jsonl_lenient
 from crabkit.llm.base import Backend, ChatRequest, ChatResult
 from crabkit.records import content_id, dumps
 
@@ -73,17 +73,12 @@ def read_generated(path: str | Path, fingerprint: str | None = None) -> dict[str
     p = Path(path)
     if not p.exists():
         return rows
-    with p.open(encoding="utf-8", errors="replace") as f:
-        for line in f:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if not isinstance(row, dict) or "key" not in row or row.get("error"):
-                continue
-            if fingerprint is not None and row.get("settings_id") != fingerprint:
-                continue
-            rows[str(row["key"])] = row
+    for row in iter_jsonl_lenient(p):
+        if "key" not in row or row.get("error"):
+            continue
+        if fingerprint is not None and row.get("settings_id") != fingerprint:
+            continue
+        rows[str(row["key"])] = row
     return rows
 
 

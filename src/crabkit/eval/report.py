@@ -28,6 +28,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from crabkit.io.jsonl import iter_jsonl_lenient
+
 __all__ = ["ReportData", "build_report", "find_data", "render_report"]
 
 _MAX_DEPTH = 4  # how far below DIR to look for evaluation summaries
@@ -53,17 +55,6 @@ def _load_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError, UnicodeDecodeError):
         return None
-
-
-def _jsonl(path: Path) -> Iterable[dict[str, Any]]:
-    with path.open(encoding="utf-8", errors="replace") as f:
-        for line in f:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(row, dict):
-                yield row
 
 
 def _kind(summary: Any) -> str | None:
@@ -106,18 +97,25 @@ def find_data(root: str | Path) -> ReportData:
     data.stats = stats if isinstance(stats, dict) else None
     constraints = root / "constraints.jsonl"
     if constraints.is_file():
-        data.per_seed_counts = [len(r.get("constraints") or []) for r in _jsonl(constraints)]
-        if data.stats is None:  # a run still in progress: count what is there
-            types = Counter(c.get("type", "?") for r in _jsonl(constraints) for c in r.get("constraints") or [])
-            data.stats = {
-                "constraints_by_type": dict(types),
-                "constraints_by_family": dict(Counter(t.split(":", 1)[0] for t in types.elements())),
-            }
+        count_types = data.stats is None  # a run still in progress: count what is there
+        counts: list[int] = []
+        types: Counter[str] = Counter()
+        for row in iter_jsonl_lenient(constraints):  # one pass, streamed
+            found = row.get("constraints") or []
+            counts.append(len(found))
+            if count_types:
+                types.update(c.get("type", "?") for c in found)
+        data.per_seed_counts = counts
+        if count_types:
+            families: Counter[str] = Counter()
+            for type_id, n in types.items():
+                families[type_id.split(":", 1)[0]] += n
+            data.stats = {"constraints_by_type": dict(types), "constraints_by_family": dict(families)}
     if data.stats is not None and isinstance(data.stats.get("rejects"), dict):
         data.rejects = {str(k): int(v) for k, v in data.stats["rejects"].items()}
     elif (root / "rejects.jsonl").is_file():
         data.rejects = dict(Counter(
-            f"{r.get('stage', '?')}: {str(r.get('reason', '?')).split(':')[0]}" for r in _jsonl(root / "rejects.jsonl")
+            f"{r.get('stage', '?')}: {str(r.get('reason', '?')).split(':')[0]}" for r in iter_jsonl_lenient(root / "rejects.jsonl")
         ))
     for path in _summaries(root):
         summary = _load_json(path)

@@ -1,7 +1,9 @@
-"""Strict JSONL reading for files crabkit itself wrote or a user hands to a command (not ingest).
+"""JSONL reading for files crabkit itself wrote or a user hands to a command (not ingest).
 
 Ingest (``read_records``) turns bad lines into rejects and carries on; commands that read a prompt,
-result or training file instead stop at the first bad line with a message naming file and line.
+result or training file instead stop at the first bad line with a message naming file and line
+(``iter_jsonl_objects``). Files crabkit appends to as it works, which a killed run can leave with a
+half-written last line, are read with ``iter_jsonl_lenient``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["iter_jsonl_objects"]
+__all__ = ["iter_jsonl_lenient", "iter_jsonl_objects"]
 
 
 def iter_jsonl_objects(path: str | Path, error: type[Exception] = ValueError) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -40,3 +42,16 @@ def iter_jsonl_objects(path: str | Path, error: type[Exception] = ValueError) ->
                 yield where, obj
         except UnicodeDecodeError as exc:
             raise error(f"{p}: not UTF-8 text ({exc.reason})") from None
+
+
+def iter_jsonl_lenient(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Each line of ``path`` that is a JSON object; anything else (a line cut by a kill, bytes that
+    are not UTF-8) is passed over. The file must exist."""
+    with Path(path).open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(obj, dict):
+                yield obj
