@@ -114,17 +114,15 @@ def _sentence_tokenizer():
 
 
 def sentences(text: str) -> list[str]:
-    """Sentences as ``nltk.sent_tokenize`` (Punkt english) splits them."""
-    fast = _fast_punkt()
-    if fast is not None:
-        return fast.sentences(text)
-    return _sentence_tokenizer().tokenize(text)
+    """Sentences as ``nltk.sent_tokenize`` (Punkt english) splits them (its ``tokenize`` slices the
+    text at its ``span_tokenize`` spans, as this does)."""
+    return [text[start:stop] for start, stop in sentence_spans(text)]
 
 
 @functools.lru_cache(maxsize=256)
 def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """``(start, end)`` of each sentence ``sentences`` gives (memoised: the IFEval count and the
-    markdown layout of one response share one Punkt run)."""
+    """``(start, end)`` of each sentence of ``text`` (memoised: the IFEval count and upper-case
+    tokens, and the markdown layout of one response share one Punkt run)."""
     fast = _fast_punkt()
     if fast is not None:
         return tuple(fast.spans(text))

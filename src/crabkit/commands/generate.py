@@ -88,6 +88,13 @@ def _llm_arguments(p: argparse.ArgumentParser) -> None:
         g.add_argument(f"--no-{stage}", action="store_true", default=None, help=f"skip the {stage} step")
 
 
+def _set_given(target: object, values: dict[str, object]) -> None:
+    """Set the fields whose flag was given (argparse leaves the others None)."""
+    for key, value in values.items():
+        if value is not None:
+            setattr(target, key, value)
+
+
 def _apply_llm(cfg, args: argparse.Namespace) -> None:
     llm = cfg.llm
     values = {
@@ -95,9 +102,7 @@ def _apply_llm(cfg, args: argparse.Namespace) -> None:
         "concurrency": args.concurrency, "timeout": args.llm_timeout, "max_retries": args.llm_retries,
         "cache": args.llm_cache, "max_requests": args.max_requests, "on_failure": args.llm_failures,
     }
-    for key, value in values.items():
-        if value is not None:
-            setattr(llm, key, value)
+    _set_given(llm, values)
     if args.dry_run:
         llm.dry_run = True
     for stage in ("refine", "soft", "judge"):
@@ -117,9 +122,7 @@ def _config(args: argparse.Namespace):
         "seed": args.seed, "min_words": args.min_words, "languages": args.languages, "limit": args.limit,
         "mix": args.mix, "mix_ratio": args.mix_ratio, "strict": args.strict,
     }
-    for key, value in overrides.items():
-        if value is not None:
-            setattr(cfg, key, value)
+    _set_given(cfg, overrides)
     if args.no_dedup:
         cfg.dedup = False
     if args.reverse_ratio is not None:

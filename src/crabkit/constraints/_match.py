@@ -19,6 +19,7 @@ __all__ = [
     "literal_pattern",
     "lowered",
     "plain_case",
+    "whole_hits",
     "whole_word_in",
 ]
 
@@ -63,6 +64,23 @@ def contains_ci(response: str, keyword: str) -> bool:
 
 def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"  # what re's \w matches in a str pattern
+
+
+def whole_hits(haystack: str, needle: str, most: int = 2) -> int:
+    """Occurrences of ``needle`` in ``haystack`` that no word character touches, counted up to ``most``
+    (a plain, case-sensitive string scan: callers lower-case both sides when case should not count)."""
+    hits = start = 0
+    while hits < most:
+        i = haystack.find(needle, start)
+        if i < 0:
+            break
+        end = i + len(needle)
+        if (i == 0 or not _is_word_char(haystack[i - 1])) and (
+            end == len(haystack) or not _is_word_char(haystack[end])
+        ):
+            hits += 1
+        start = i + 1
+    return hits
 
 
 @functools.lru_cache(maxsize=4096)

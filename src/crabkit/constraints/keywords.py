@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ._ifeval import compare, get_int, get_relation, get_str, get_str_list, lower_word_counts
-from ._match import contains_ci, literal_pattern, lowered, plain_case, whole_word_in
+from ._match import contains_ci, literal_pattern, lowered, plain_case, whole_hits, whole_word_in
 from .base import ConstraintType
 from .length import relation_bound
 from .registry import register
@@ -35,6 +35,7 @@ __all__ = [
     "KeywordExistence",
     "KeywordFrequency",
     "LetterFrequency",
+    "as_written",
     "instruction_topic",
     "quoted_list",
     "ranked_keywords",
@@ -119,10 +120,10 @@ def ranked_keywords(response: str, instruction: str) -> tuple[tuple[str, int, bo
     return tuple((word, count, not unrelated) for unrelated, *_, word, count in ranked)
 
 
-def _as_written(response: str, word: str) -> str | None:
-    """``word`` (a lower-cased token of ``response``) as the response writes it: lower case if it
-    ever does, else its first spelling; None if the check would not find it."""
-    if word in response:
+def as_written(response: str, word: str, whole_word: bool = False) -> str | None:
+    """``word`` (lower-cased, from ``response``) as the response writes it: lower case if it ever does
+    (as a whole word, with ``whole_word``), else its first spelling; None if the check would not find it."""
+    if whole_hits(response, word, 1) if whole_word else word in response:
         return word
     if plain_case(response, word):
         start = lowered(response).find(word)
@@ -191,7 +192,7 @@ class KeywordExistence(ConstraintType):
         rest = [w for w in pool if w not in picked]
         picked.update(rng.sample(rest, want - len(picked)))
         # Each keyword is the response's own spelling of one of its words, so the substring check holds.
-        keywords = [w for w in (_as_written(response, p) for p in pool if p in picked) if w]
+        keywords = [w for w in (as_written(response, p) for p in pool if p in picked) if w]
         return {"keywords": keywords} if keywords else None
 
     def describe_values(self, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -239,7 +240,7 @@ class KeywordFrequency(ConstraintType):
             found = relation_bound(count, rng, least_floor=2)
             if found is None:
                 return None
-            keyword = _as_written(response, word)
+            keyword = as_written(response, word)
             if keyword is None:
                 continue
             return {"relation": found[0], "keyword": keyword, "frequency": found[1]}

@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._ifeval import get_str, get_str_list, lower_word_counts, word_count
-from ._match import contains_phrase
+from ._match import contains_phrase, whole_hits
 from ._match import lowered as lowered_text
 from .base import ConstraintType
-from .keywords import instruction_topic, ranked_keywords
+from .keywords import as_written, instruction_topic, ranked_keywords
 from .registry import register
 from .structure import layout
 
@@ -72,50 +72,6 @@ def _scan_text(response: str) -> str:
     return head
 
 
-def _is_word_char(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
-
-
-def _whole_hits(haystack: str, needle: str, most: int = 2) -> int:
-    """Occurrences of ``needle`` in ``haystack`` not touching a word character (up to ``most``).
-
-    A plain-string scan: compiling a pattern per candidate phrase would cost more than the ranking.
-    """
-    hits = start = 0
-    while hits < most:
-        i = haystack.find(needle, start)
-        if i < 0:
-            break
-        end = i + len(needle)
-        if (i == 0 or not _is_word_char(haystack[i - 1])) and (
-            end == len(haystack) or not _is_word_char(haystack[end])
-        ):
-            hits += 1
-        start = i + 1
-    return hits
-
-
-def _spelling(response: str, low: str) -> str:
-    """How to write keyword ``low``: lower-cased if the response ever writes it so; else as the
-    response writes it inside a sentence, or wherever its later words are capitalised too (a name:
-    "Charles Babbage"); else lower-cased (capitalised only where a sentence starts with it)."""
-    if _whole_hits(response, low, 1):
-        return low
-    lowered = lowered_text(response)
-    if len(lowered) != len(response):
-        return low
-    first = i = lowered.find(low)
-    for _ in range(4):
-        if i < 0:
-            break
-        before = response[:i].rstrip(" \t*_#>\"'")
-        if before and before[-1] not in ".!?:\n":
-            return response[i : i + len(low)]
-        i = lowered.find(low, i + 1)
-    written = response[first : first + len(low)] if first >= 0 else low
-    return written if any(w[:1].isupper() for w in written.split()[1:]) else low
-
-
 def keyword_candidates(response: str, instruction: str = "", limit: int | None = None) -> list[str]:
     """Content keywords of ``response``, best first, each occurring in it as a whole word/phrase.
 
@@ -143,7 +99,7 @@ def keyword_candidates(response: str, instruction: str = "", limit: int | None =
         c1, c2 = counts.get(first, 0), counts.get(second, 0)
         if not related and (c1 < 2 or c2 < 2):
             continue  # used once and off the instruction's topic: a phrase recurs only if its words do
-        hits = _whole_hits(lowered, low)
+        hits = whole_hits(lowered, low)
         if hits and (hits >= 2 or related):
             found.append((not related, hits < 2, -(c1 + c2), 0, order, low, hits))
     # Single words in their own ranking's order, which the sort below keeps; with a limit, only as
@@ -162,10 +118,11 @@ def keyword_candidates(response: str, instruction: str = "", limit: int | None =
         if " " in phrase:
             best.append(phrase)
             for w in phrase.split():
-                covered[w] = max(covered.get(w, 0), _whole_hits(lowered, phrase, counts.get(w, 0)))
+                covered[w] = max(covered.get(w, 0), whole_hits(lowered, phrase, counts.get(w, 0)))
         elif covered.get(phrase, 0) < counts.get(phrase, 0):
             best.append(phrase)
-    return [_spelling(response, phrase) for phrase in best[:limit]]
+    spelled = (as_written(response, phrase, whole_word=True) for phrase in best)
+    return list(itertools.islice((k for k in spelled if k), limit))
 
 
 @register

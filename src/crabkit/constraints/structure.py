@@ -156,8 +156,10 @@ def _kinds(lines: list[str]) -> tuple[list[str], int, int]:
     return kinds, code_blocks, tables
 
 
-def _sentence_starts(response: str) -> list[int]:
-    return [start for start, _ in text.sentence_spans(response)]
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _sentence_starts(response: str) -> tuple[int, ...]:
+    """Where the whole response's Punkt sentences start (once per response, for all its blocks)."""
+    return tuple(start for start, _ in text.sentence_spans(response))
 
 
 def _split(response: str, pieces: list[tuple[str, int]]) -> list[str]:
