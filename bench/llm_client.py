@@ -2,7 +2,10 @@
 
 With C requests in flight and a server latency of L seconds, Little's law caps throughput at C/L
 (64 / 0.05 s = 1,280 req/s): a client reaching that limit adds no overhead of its own. The stub runs
-in its own process so client and server do not share one GIL. Each transport sends the same
+in its own process so client and server do not share one GIL. By default it is ``bench/lean_stub.py``
+(a bare asyncio protocol, ~80 us CPU per request): on a 2-core machine the stub's CPU is taken from
+the client, and a real engine runs elsewhere; ``--stub aiohttp`` runs the test server instead
+(aiohttp's web framework, ~185 us per request). Each transport sends the same
 requests through the same worker pool; ratios are against the openai SDK with its default transport.
 CPU columns give client and stub CPU time per request (less sensitive to other load on the machine
 than req/s, which drops whenever another process takes a core).
@@ -35,9 +38,14 @@ def default_stub_loop() -> str:
     return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
 
 
-def start_stub(delay: float, loop: str = "asyncio") -> tuple[subprocess.Popen, str]:
+#: The stub servers: the lean one (bench/lean_stub.py, a bare asyncio protocol) or the test server
+#: (tests/llm_server.py, aiohttp's web framework, 4-5 times the CPU per request).
+STUBS = {"lean": ROOT / "bench" / "lean_stub.py", "aiohttp": ROOT / "tests" / "llm_server.py"}
+
+
+def start_stub(delay: float, loop: str = "asyncio", stub: str = "lean") -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "llm_server.py"), "--delay", str(delay), "--loop", loop],
+        [sys.executable, str(STUBS[stub]), "--delay", str(delay), "--loop", loop],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -145,12 +153,16 @@ def main(argv: list[str] | None = None) -> int:
         "--stub-loop", choices=("asyncio", "uvloop"), default=default_stub_loop(),
         help="the stub server's event loop (default: uvloop when installed)",
     )  # fmt: skip
+    parser.add_argument(
+        "--stub", choices=tuple(STUBS), default="lean",
+        help="lean: a bare-protocol stub that leaves the cores to the client (default); aiohttp: the test server",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     limit = args.concurrency / args.delay
-    proc, url = start_stub(args.delay, args.stub_loop)
+    proc, url = start_stub(args.delay, args.stub_loop, args.stub)
     print(
         f"{args.requests} requests, {args.concurrency} in flight, stub latency {args.delay * 1000:.0f} ms "
-        f"(stub on {args.stub_loop}), Little's-law limit {limit:,.0f} req/s, {os.cpu_count()} CPUs, "
+        f"({args.stub} stub on {args.stub_loop}), Little's-law limit {limit:,.0f} req/s, {os.cpu_count()} CPUs, "
         f"stub pid {proc.pid}"
     )
     rows: dict[str, tuple[float, float, float]] = {}  # name -> (req/s, client us/req, stub us/req)
