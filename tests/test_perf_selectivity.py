@@ -26,9 +26,23 @@ SPANISH = (
 )
 
 
+# Terse, bold-heavy English (few of the very commonest words) and an English preamble to a translation.
+MARKDOWN_ENGLISH = (
+    "**Quick plan for a weekend garden refresh:**\n\n- **Prune** dead stems from roses and shrubs\n"
+    "- **Feed** beds with compost from your own heap\n- **Water** early, not at noon\n"
+    "- **Mulch** paths by Sunday so weeds have no light\n- **Plant** herbs which like sun: basil, thyme\n"
+)
+PREAMBLE_THEN_HEBREW = (
+    "Here is the translation of your note into Hebrew:\n\n"
+    "שלום לכולם, הפגישה של מחר תתחיל בשעה תשע בבוקר בחדר הגדול ליד המטבח ואנא הביאו מחשבים"
+)
+
+
 def test_english_is_recognised_without_the_detector():
     assert reads_as_english(ENGLISH)
+    assert reads_as_english(MARKDOWN_ENGLISH)
     assert not reads_as_english(SPANISH)
+    assert not reads_as_english(PREAMBLE_THEN_HEBREW)  # English markers, but most words in another script
     assert not reads_as_english("Too short to tell.")
 
 
