@@ -103,9 +103,10 @@ def test_fast_punkt_splits_paragraphs_lines_and_layout_chunks_as_nltk_does(pairs
 def test_fast_punkt_agrees_on_random_punctuation_soup():
     rng = random.Random(11)
     alphabet = ["Dr", "e.g", "U.S", "J", "3", "1.5", "ok", "The", "he", "...", ".", "?", "!", '"', ")", "(",
-                "'", "\u201d", "--", "\n", "\n\n", " ", " ", " ", "Mr", "no", "etc", "A", "i.e"]  # fmt: skip
+                "'", "\u201d", "--", "\n", "\n\n", " ", " ", " ", "Mr", "no", "etc", "A", "i.e",
+                "**", "#", "- ", "*", "\u2022", "2.", "[", "]", ":", ",", "$", "`", "\u00e9t\u00e9"]  # fmt: skip
     fast = text._fast_punkt()
-    for _ in range(400):
+    for _ in range(1500):
         sample = "".join(rng.choice(alphabet) + rng.choice([".", " ", ". ", "", "? "]) for _ in range(20))
         assert fast.sentences(sample) == _nltk_sentences(sample), sample
 

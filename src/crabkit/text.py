@@ -197,8 +197,6 @@ _MAX_MEMO = 100_000
 # The commonest candidate context: an ASCII word or number with its period, space, and an ASCII word
 # or number (nothing the word tokenizer could split off).
 _SIMPLE_CONTEXT = re.compile(r"([A-Za-z0-9]+\.)\s+([A-Za-z0-9]+)")
-# The next commonest: the same word and period, then any token ("word.\n\n###", "2. **Legal").
-_WORD_PERIOD_CONTEXT = re.compile(r"([A-Za-z0-9]+\.)\s+(\S+)")
 
 
 class _FastPunkt:
@@ -310,9 +308,6 @@ class _FastPunkt:
             if simple is not None:
                 # "word. Next" (most candidates): NLTK's word tokenizer gives exactly these two tokens.
                 tokens = [simple.group(1), simple.group(2)]
-            elif (found := self._word_period_break(context)) is not None:
-                self._breaks[context] = found
-                return found
             elif "\n" not in context:
                 tokens = self._word_re.findall(context) if context.strip() else []
             else:
@@ -327,26 +322,6 @@ class _FastPunkt:
                 found = any(self._breaks_after(features[i], features[i + 1]) for i in range(len(features) - 1))
             self._breaks[context] = found
         return found
-
-    def _word_period_break(self, context: str) -> bool | None:
-        """The verdict on "word. <token>" where no ``. ? !`` sits inside the token, else None.
-
-        The tokens are then "word." followed by the token's own (whitespace splits tokens, so the
-        word tokenizer reads them apart). Only a period-final token or a lone ``? !`` can break,
-        and inside the token there is none before its last token: the one pair that can break is
-        "word." and the token's first piece, which the tokenizer's first match gives.
-        """
-        m = _WORD_PERIOD_CONTEXT.fullmatch(context)
-        if m is None:
-            return None
-        after = m.group(2)
-        inner = after[:-1]
-        if "." in inner or "?" in inner or "!" in inner:
-            return None
-        first = self._word_re.match(after)
-        if first is None:  # pragma: no cover - the tokenizer's last alternative matches any \S
-            return None
-        return self._breaks_after(self._features(m.group(1)), self._features(first.group(0)))
 
     def _features(self, tok: str) -> tuple:
         """A token's first-pass annotation and what the second pass reads of it (memoised)."""
