@@ -64,8 +64,19 @@ _WWW = re.compile(r"www\.", re.IGNORECASE)
 
 @functools.lru_cache(maxsize=256)
 def _longest_sentence(response: str) -> int | None:
-    """Words in the longest sentence of ``response`` (None when it has none); memoised for infer and check."""
-    return max(map(text.count_words, layout(response).sentences), default=None)
+    """Words in the longest sentence of ``response`` (None when it has none); memoised for infer and check.
+
+    Sentences are counted longest first: a sentence of ``n`` characters holds at most ``(n + 1) // 2``
+    words, so once that bound cannot beat the best count the shorter ones need no counting.
+    """
+    best = None
+    for sentence in sorted(layout(response).sentences, key=len, reverse=True):
+        if best is not None and (len(sentence) + 1) // 2 <= best:
+            break
+        words = text.count_words(sentence)
+        if best is None or words > best:
+            best = words
+    return best
 
 
 def _by_mode(rng: random.Random, table: Mapping[str, tuple[str, ...]], mode: str, values: dict) -> str:
