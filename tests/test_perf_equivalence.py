@@ -100,11 +100,21 @@ def test_fast_punkt_splits_paragraphs_lines_and_layout_chunks_as_nltk_does(pairs
     assert not differ
 
 
+def test_standard_re_twins_serve_plain_text_and_nltks_patterns_text_with_separators():
+    fast = text._fast_punkt()
+    twins = (fast._period_contexts, fast._word_res, fast._realigns)
+    assert all(isinstance(pair[1], re.Pattern) and not isinstance(pair[0], re.Pattern) for pair in twins)
+    # U+001C-U+001F are whitespace to `re` but not to `regex`: such text must split as NLTK splits it.
+    for sep in "\x1c\x1d\x1e\x1f":
+        for sample in (f"It works.{sep}Then it stops. Done.", f"Dr.{sep}Smith came. He left.{sep} OK."):
+            assert fast.sentences(sample) == _nltk_sentences(sample), repr(sample)
+
+
 def test_fast_punkt_agrees_on_random_punctuation_soup():
     rng = random.Random(11)
     alphabet = ["Dr", "e.g", "U.S", "J", "3", "1.5", "ok", "The", "he", "...", ".", "?", "!", '"', ")", "(",
                 "'", "\u201d", "--", "\n", "\n\n", " ", " ", " ", "Mr", "no", "etc", "A", "i.e",
-                "**", "#", "- ", "*", "\u2022", "2.", "[", "]", ":", ",", "$", "`", "\u00e9t\u00e9"]  # fmt: skip
+                "**", "#", "- ", "*", "\u2022", "2.", "[", "]", ":", ",", "$", "`", "\u00e9t\u00e9", "\x1c", "\x1f"]  # fmt: skip
     fast = text._fast_punkt()
     for _ in range(1500):
         sample = "".join(rng.choice(alphabet) + rng.choice([".", " ", ". ", "", "? "]) for _ in range(20))
