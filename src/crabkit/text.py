@@ -194,7 +194,7 @@ _SEPARATORS = re.compile("[\x1c-\x1f]")
 
 
 def _std_pattern(pattern):
-    """NLTK's `regex` pattern compiled by the standard `re` (twice as fast on these patterns).
+    r"""NLTK's `regex` pattern compiled by the standard `re` (twice as fast on these patterns).
 
     Only for patterns whose classes are literal characters, ``\s`` and ``\S``; they match as the
     original on any text without ``_SEPARATORS``. None when the pattern uses anything else.
