@@ -9,6 +9,7 @@ import json
 import random
 import re
 import sys
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -326,17 +327,17 @@ def test_stream_random_serves_the_random_api():
         _StreamRandom("not an int")
 
 
-def test_stream_random_inlined_randbelow_draws_what_the_stdlib_algorithm_draws():
-    class Reference(_StreamRandom):
-        _randbelow = random.Random._randbelow_with_getrandbits
-
-    for seed in range(50):
-        fast, ref = _StreamRandom(seed * 7919), Reference(seed * 7919)
-        for rng in (fast, ref):
-            rng.drawn = [rng.choice(range(n)) for n in range(1, 200)]  # type: ignore[attr-defined]
-            rng.drawn += rng.sample(range(1000), 40) + [rng.randint(0, 2**70), rng.randint(0, 2**64 - 1)]
-        assert fast.drawn == ref.drawn  # type: ignore[attr-defined]
-        assert fast.random() == ref.random()
+def test_stream_random_randbelow_is_multiply_shift_of_one_draw_and_uniform():
+    rng, twin = _StreamRandom(2024), _StreamRandom(2024)
+    for n in (1, 2, 3, 5, 7, 100, 2**33 + 1, 2**64 - 1):
+        for _ in range(50):
+            assert rng._randbelow(n) == (twin._next64() * n) >> 64  # one stream draw per call
+    big = 2**70 + 3  # past 64 bits: the stdlib's rejection sampling on the stream's bits
+    assert all(0 <= rng._randbelow(big) < big for _ in range(50))
+    six = _StreamRandom(7)
+    counts = Counter(six._randbelow(6) for _ in range(60_000))
+    assert set(counts) == set(range(6))
+    assert all(abs(c / 60_000 - 1 / 6) < 0.01 for c in counts.values())  # ~7 standard deviations
 
 
 def test_backtranslation_is_deterministic_and_leaves_global_random_alone(pairs):

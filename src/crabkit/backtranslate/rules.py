@@ -88,16 +88,15 @@ class _StreamRandom(random.Random):
         return value >> (words * 64 - k)
 
     def _randbelow(self, n: int) -> int:  # type: ignore[override]
-        """``random.Random._randbelow_with_getrandbits`` reading the stream directly: the same draws,
-        one Python call fewer per draw (``choice`` and ``sample`` call it ~40 times a record)."""
-        k = n.bit_length()
-        if k > 64:
+        """A uniform integer in ``[0, n)`` from one 64-bit draw (Lemire's multiply-shift, 2019).
+
+        ``choice`` and ``sample`` call this ~40 times a record; the stdlib's rejection loop drew 1.6
+        numbers per call here. Without rejection each value's probability is off by at most
+        ``n / 2**64`` (below 1e-16 for any list this draws from). Past 64 bits, the stdlib's way.
+        """
+        if n > _MASK64:
             return super()._randbelow(n)  # type: ignore[misc]
-        shift = 64 - k
-        r = self._next64() >> shift
-        while r >= n:
-            r = self._next64() >> shift
-        return r
+        return (self._next64() * n) >> 64
 
     def getstate(self) -> tuple:
         return ("splitmix64", self._state, self.gauss_next)
