@@ -299,6 +299,27 @@ def test_plain_lines_are_lines_no_layout_pattern_matches(corpus):
         assert not any(p.match(line) for p in patterns) and "|" not in line and line.strip(), line
 
 
+def test_first_character_guards_never_skip_a_line_a_marker_pattern_matches(corpus):
+    lines = {line for value in corpus for line in value.split("\n")}
+    lines |= {"\u00a0**bold**", "\t```", "   # h", "\u2003- item", "\u2022 dot", "\u0663. x", "\uff11. x",
+              "\u00b2. x", "\t\t* x", "  ~~~", " _ _ _", "__lbl__:", "\x0b- x"}  # fmt: skip
+    guards = (
+        (structure._FENCE, structure._FENCE_START),
+        (structure._HEADING, structure._HEADING_START),
+        (structure._RULE, structure._RULE_START),
+        (structure._LABEL, structure._LABEL_START),
+        (structure._LIST_ITEM, structure._LIST_START),
+    )
+    matched = 0
+    for line in lines:
+        first = line.lstrip(" \t")[:1]
+        for pattern, starts in guards:
+            if pattern.match(line):
+                matched += 1
+                assert first and (first in starts or (pattern is structure._LIST_ITEM and first.isdigit())), line
+    assert matched > 1000
+
+
 # --- random streams ------------------------------------------------------------------------------
 
 

@@ -105,9 +105,17 @@ def _plain_line(line: str) -> bool:
     return "|" not in line and line.lstrip()[:1].isalpha()
 
 
-def _kinds(lines: list[str]) -> tuple[list[str], int, int]:
-    """The kind of each line, the number of closed code blocks and of tables."""
+# What a line's first character after spaces and tabs must be for each marker pattern to match it
+# (a necessary condition: lines failing it skip the pattern). List items may also start with a digit.
+_FENCE_START, _HEADING_START, _RULE_START = "`~", "#", "-*_"
+_LABEL_START, _LIST_START = "*_", "*+-\u2022"
+
+
+def _kinds(lines: list[str]) -> tuple[list[str], list[re.Match[str] | None], int, int]:
+    """The kind of each line, the match that decided it (headings, labels, list items; else None),
+    the number of closed code blocks and of tables."""
     kinds = ["text"] * len(lines)
+    matches: list[re.Match[str] | None] = [None] * len(lines)
     code_blocks = tables = 0
     fence: str | None = None
     in_table = False
@@ -125,7 +133,8 @@ def _kinds(lines: list[str]) -> tuple[list[str], int, int]:
             kind = "cont" if prev in ("list", "cont") else "text"
             kinds[i] = prev = kind
             continue
-        m = _FENCE.match(line)
+        first = line.lstrip(" \t")[:1]
+        m = _FENCE.match(line) if first in _FENCE_START and first else None
         if m:
             fence, kind = m.group(1), "code"
             in_table = False
@@ -139,21 +148,23 @@ def _kinds(lines: list[str]) -> tuple[list[str], int, int]:
         elif in_table or line.lstrip().startswith("|"):
             kind = "table" if "|" in line else "text"
             in_table = kind == "table"
-        elif _HEADING.match(line):
+        elif first == _HEADING_START and (m := _HEADING.match(line)):
             kind = "heading"
-        elif _RULE.match(line):
+        elif first in _RULE_START and _RULE.match(line):
             kind = "rule"
-        elif _LABEL.match(line):
+        elif first in _LABEL_START and (m := _LABEL.match(line)):
             kind = "label"
-        elif _LIST_ITEM.match(line):
+        elif (first in _LIST_START or first.isdigit()) and (m := _LIST_ITEM.match(line)):
             kind = "list"
         elif prev in ("list", "cont"):
             kind = "cont"  # continues the list item above it (markdown's lazy continuation)
         else:
             kind = "text"
         kinds[i] = kind
+        if kind in ("heading", "label", "list"):
+            matches[i] = m
         prev = kind
-    return kinds, code_blocks, tables
+    return kinds, matches, code_blocks, tables
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
@@ -203,7 +214,7 @@ def layout(response: str) -> Layout:
     for original, line in zip(raw, lines):
         offsets.append(at + len(original) - len(line))
         at += len(original) + 1
-    kinds, code_blocks, tables = _kinds(lines)
+    kinds, matches, code_blocks, tables = _kinds(lines)
     sentences: list[str] = []
     paragraphs: list[tuple[str, ...]] = []
     headings: list[str] = []
@@ -222,23 +233,20 @@ def layout(response: str) -> Layout:
     def stripped(line: str, offset: int) -> tuple[str, int]:
         return line.strip(), offset + len(line) - len(line.lstrip())
 
-    for line, kind, offset in zip(lines, kinds, offsets):
+    for line, kind, m, offset in zip(lines, kinds, matches, offsets):
         if kind == "cont" or (kind == "text" and chunk_kind == "text"):
             chunk.append(stripped(line, offset))
             continue
         flush()
         chunk_kind = kind
         if kind == "heading":
-            m = _HEADING.match(line)
             assert m is not None
             headings.append(m.group(2))
             sentences.extend(_split(response, [(m.group(2), offset + m.start(2))]))
         elif kind == "label":
-            m = _LABEL.match(line)
             assert m is not None
             sentences.extend(_split(response, [(m.group(2), offset + m.start(2))]))
         elif kind == "list":
-            m = _LIST_ITEM.match(line)
             assert m is not None
             if m.group(1) is not None:
                 numbered.append(int(m.group(1)))
