@@ -182,8 +182,9 @@ def test_early_verdict_on_mixed_language_texts_where_trials_disagree():
 
 
 def test_capital_letters_count_matches_its_definition(corpus):
-    for value in corpus[::5] + HARD:
-        assert _capital_letters(value) == sum(map(str.isupper, value))
+    odd = ["\u00c0\u00c9\u00ce abc DEF", "\u01c5 title-case \u01c8", "\u2167 roman \u216f", "\ud800 lone AB", "\u00df \ufb00"]
+    for value in corpus + HARD + odd:
+        assert _capital_letters(value) == sum(map(str.isupper, value)), value[:60]
 
 
 def test_capital_bounds_and_check_shortcut_agree_with_nltks_tokens(pairs):

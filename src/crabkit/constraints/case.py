@@ -100,6 +100,7 @@ def _capital_chunks(response: str) -> int:
 
 
 _ASCII_UPPER = bytes(range(ord("A"), ord("Z") + 1))
+_NON_ASCII = re.compile("[^\x00-\x7f]+")
 
 
 @functools.lru_cache(maxsize=256)
@@ -109,7 +110,11 @@ def _capital_letters(response: str) -> int:
     if response.isascii():  # the common case, counted in C
         raw = response.encode("ascii")
         return len(raw) - len(raw.translate(None, _ASCII_UPPER))
-    return sum(map(str.isupper, response))
+    # ASCII capitals counted in C on the UTF-8 bytes (a multi-byte character has no byte below 0x80),
+    # then the non-ASCII characters (a few quotes and dashes, mostly) one by one.
+    raw = response.encode("utf-8", "surrogatepass")
+    ascii_upper = len(raw) - len(raw.translate(None, _ASCII_UPPER))
+    return ascii_upper + sum(map(str.isupper, "".join(_NON_ASCII.findall(response))))
 
 
 @register
