@@ -267,6 +267,17 @@ def test_lowercasing_keeps_word_characters_but_for_dotted_capital_i():
     assert changed == ["\u0130"]
 
 
+def test_word_split_in_c_finds_the_words_the_pattern_finds(corpus):
+    assert all(not re.match(r"\w", mark) for mark in text._NON_WORD_MARKS)
+    odd = ["don\u2019t \u2014 stop\u2026 caf\u00e9 na\u00efve", "a_b c__d 3.14 x\u00a0y \u2192 z", "\ufe0f\u00d7\u00b0", "",
+           "tab\tnew\nline\x0b\x1c\x1f end", "\u0130stanbul \u00bd \u2082 \U0001f600 emoji"]
+    fast = 0
+    for value in corpus + [v.lower() for v in corpus[::7]] + odd:
+        assert text.words(value) == re.findall(r"\w+", value), value[:60]
+        fast += text._ascii_words(value) is not None
+    assert fast > 0.7 * len(corpus)  # most texts take the C path
+
+
 def test_memoised_counts_match_their_definitions(pairs):
     per_sentence = get("length_constraints:max_words_per_sentence")
     word_length = get("length_constraints:max_word_length")

@@ -38,13 +38,37 @@ _WORD_RE = re.compile(r"\w+")
 _PUNKT_FILES = ("abbrev_types.txt", "collocations.tab", "sent_starters.txt", "ortho_context.tab")
 
 
+# Frequent non-ASCII characters that are not word characters (curly quotes, dashes, bullets,
+# arrows, ellipsis, degree and times signs, the emoji variation selector, no-break space).
+_NON_WORD_MARKS = "\u2019\u2014\u2013\u2022\u2192\u2026\u201d\u201c\u2018\u00b0\u00d7\ufe0f\u00a0"
+# ASCII word characters (letters, digits, "_") stay; every other byte becomes a space.
+_ASCII_WORD_TABLE = bytes(c if chr(c).isalnum() or c == 95 else 32 for c in range(128)) + b" " * 128
+
+
+def _ascii_words(text: str) -> list[str] | None:
+    """``\\w+`` tokens split in C, or None when the text holds other non-ASCII characters.
+
+    Replacing a non-word character by a space leaves every run of word characters as it was, so
+    the common marks are made spaces first; most answers are then ASCII, whose word characters
+    are exactly letters, digits and "_".
+    """
+    if not text.isascii():
+        for mark in _NON_WORD_MARKS:
+            if mark in text:
+                text = text.replace(mark, " ")
+        if not text.isascii():
+            return None
+    return text.encode("ascii").translate(_ASCII_WORD_TABLE).decode("ascii").split()
+
+
 def words(text: str) -> list[str]:
     """Word tokens as IFEval counts them (NLTK ``RegexpTokenizer(r"\\w+")``)."""
-    return _WORD_RE.findall(text)
+    found = _ascii_words(text)
+    return _WORD_RE.findall(text) if found is None else found
 
 
 def count_words(text: str) -> int:
-    return len(_WORD_RE.findall(text))
+    return len(words(text))
 
 
 def _cache_root() -> Path:

@@ -12,7 +12,6 @@ variant; ``clear_caches`` empties them (benchmarks call it to time cold passes).
 from __future__ import annotations
 
 import functools
-import re
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -40,7 +39,6 @@ __all__ = [
 RELATIONS = ("less than", "at least")
 
 _CACHE_SIZE = 1024
-_TOKEN = re.compile(r"\w+")
 
 
 def _missing(type_id: str, key: str, what: str) -> ValueError:
@@ -85,7 +83,7 @@ def compare(count: int, relation: str, threshold: int) -> bool:
 @functools.lru_cache(maxsize=256)
 def lower_word_counts(value: str) -> Counter[str]:
     """Lower-cased ``\\w+`` token -> occurrences, in order of first occurrence (memoised per response)."""
-    return Counter(_TOKEN.findall(lowered(value)))
+    return Counter(text.words(lowered(value)))
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
