@@ -140,6 +140,18 @@ def test_prepare_shortcuts_leave_langdetects_cleaned_text(corpus):
         assert _langdetect._prepare(value) == _langdetect_prepared(value), value[:80]
 
 
+def test_ngrams_are_the_ones_langdetect_extracts(corpus):
+    model = _langdetect._model()
+    _langdetect.clear_cache()
+    cased = ["The THE tHe McDonald iPhone NASA's Über ÜBER éCole Ab aB ABc abC a A", "Paris. London, TOKYO!"]
+    for value in corpus[::4] + HARD + cased:
+        detector_factory.init_factory()
+        detector = detector_factory._factory.create()
+        detector.append(value)
+        detector.cleaning_text()
+        assert _langdetect._ngrams(_langdetect._prepare(value), model.index) == detector._extract_ngrams(), value[:80]
+
+
 def _full_verdict(value: str) -> str | None:
     model = _langdetect._model()
     ngrams = _langdetect._ngrams(_langdetect._prepare(value), model.index)

@@ -212,6 +212,8 @@ def _word_ngrams(word: str, trailing_space: bool, known: dict[str, int]) -> tupl
     its profiles know are kept.
     """
     padded = " " + word + " " if trailing_space else " " + word
+    if word[1:].islower():
+        return _plain_word_ngrams(padded, known)
     out = []
     previous_upper = False
     for j in range(1, len(padded)):
@@ -229,6 +231,31 @@ def _word_ngrams(word: str, trailing_space: bool, known: dict[str, int]) -> tupl
             gram = padded[j - 2 : j + 1]
             if gram in known:
                 out.append(gram)
+    return tuple(out)
+
+
+def _plain_word_ngrams(padded: str, known: dict[str, int]) -> tuple[str, ...]:
+    """``_word_ngrams`` of a word with no two capitals in a row (lower-case or capitalised, most
+    words), where no character is skipped: each position offers its character, then the last two
+    and the last three characters, built from the two before it."""
+    out = []
+    append = out.append
+    before, last = " ", padded[1]  # the padding space and the word's first character
+    if last in known:
+        append(last)
+    gram = before + last
+    if gram in known:
+        append(gram)
+    for ch in padded[2:]:
+        if ch != " " and ch in known:
+            append(ch)
+        gram = last + ch
+        if gram in known:
+            append(gram)
+        gram = before + gram
+        if gram in known:
+            append(gram)
+        before, last = last, ch
     return tuple(out)
 
 
