@@ -64,7 +64,7 @@ def reads_as_english(value: str) -> bool:
         return False
     if sum(counts.get(w, 0) for w in _ENGLISH_MARKERS) < _ENGLISH_MARKER_SHARE * total:
         return False
-    if value.isascii():
+    if value.isascii() or "".join(counts).isascii():  # no word holds a non-ASCII letter
         return True
     return sum(n for w, n in counts.items() if not w.isascii()) <= _FOREIGN_WORD_SHARE * total
 
