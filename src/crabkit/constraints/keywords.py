@@ -105,17 +105,18 @@ def ranked_keywords(response: str, instruction: str) -> tuple[tuple[str, int, bo
     """
     topic = instruction_topic(instruction)
     excluded = _not_content()
-    ranked = []
-    for position, (word, count) in enumerate(lower_word_counts(response).items()):
-        related = word[:5] in topic
-        # _is_content inlined, after the test most words fail (used once, off the topic)
-        if (
-            (related or count >= 2)
-            and len(word) >= _MIN_KEYWORD_CHARS
-            and word not in excluded
-            and word.isalpha()
-        ):
-            ranked.append((not related, -count, position, word, count))
+    counts = lower_word_counts(response).items()
+    # First the test most words fail (used once, off the topic), as comprehensions; then
+    # _is_content, inlined, on the few that pass.
+    if topic:
+        kept = [(p, w, c) for p, (w, c) in enumerate(counts) if c >= 2 or w[:5] in topic]
+    else:
+        kept = [(p, w, c) for p, (w, c) in enumerate(counts) if c >= 2]
+    ranked = [
+        (w[:5] not in topic, -c, p, w, c)
+        for p, w, c in kept
+        if len(w) >= _MIN_KEYWORD_CHARS and w not in excluded and w.isalpha()
+    ]
     ranked.sort()
     return tuple((word, count, not unrelated) for unrelated, *_, word, count in ranked)
 
