@@ -290,6 +290,16 @@ def test_word_split_in_c_finds_the_words_the_pattern_finds(corpus):
     assert fast > 0.7 * len(corpus)  # most texts take the C path
 
 
+def test_ascii_phrase_pairs_are_the_unicode_patterns_pairs(corpus):
+    from crabkit.constraints import marks
+
+    odd = ["it\u2019s good \u2014 very good", "x \u2018quoted\u2019 words here", "the \u201cbig\u201d red fox",
+           "caf\u00e9 au lait now", "a\u00a0bcd efg hij", "one \u2013 two three\u2026four five", "don\u2019t stop now",
+           "abc1 def ghi_ jkl mno-pqr stu\tvwx"]  # fmt: skip
+    for value in corpus + [v.lower() for v in corpus[::5]] + odd:
+        assert marks._pairs(value) == marks._PAIR.findall(value), value[:60]
+
+
 def test_memoised_counts_match_their_definitions(pairs):
     per_sentence = get("length_constraints:max_words_per_sentence")
     word_length = get("length_constraints:max_word_length")
