@@ -69,15 +69,21 @@ class NumberBulletLists(ConstraintType):
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         expected = get_int(self.id, params, "num_bullets")
-        return len(text.bullets(response)) == expected
+        return _bullet_count(response) == expected
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
         if "*" not in response and "-" not in response:
             return None
         found = len(_REAL_BULLET.findall(response))
-        if not 1 <= found <= _MAX_BULLETS or found != len(text.bullets(response)):
+        if not 1 <= found <= _MAX_BULLETS or found != _bullet_count(response):
             return None
         return {"num_bullets": found}
+
+
+@functools.lru_cache(maxsize=256)
+def _bullet_count(response: str) -> int:
+    """The reference's bullet count (memoised: infer and the verify that follows it both ask)."""
+    return len(text.bullets(response))
 
 
 @register
@@ -113,8 +119,10 @@ class ConstrainedResponse(ConstraintType):
         return {} if "My answer is " in response and self.check(response, {}) else None
 
 
+@functools.lru_cache(maxsize=256)
 def _highlight_count(response: str) -> int:
-    """Non-blank ``*highlighted*`` spans plus non-blank ``**bold**`` spans, as the reference counts."""
+    """Non-blank ``*highlighted*`` spans plus non-blank ``**bold**`` spans, as the reference counts
+    (memoised: infer and the verify that follows it both ask)."""
     found = sum(1 for h in _HIGHLIGHT.findall(response) if h.strip("*").strip())
     found += sum(
         1 for h in _DOUBLE_HIGHLIGHT.findall(response) if h.removeprefix("**").removesuffix("**").strip()
