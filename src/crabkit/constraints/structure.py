@@ -54,7 +54,6 @@ _TABLE_DELIM = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)
 _LABEL = re.compile(r"^[ \t]*(\*\*|__)(?=\S)(.+?)(?<=\S)\1[ \t]*:?[ \t]*$")
 _QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 _HAS_WORD = re.compile(r"\w")
-_SENT_END = re.compile(r"[.?!]")
 _TRAILING_END = " \t.?!\"')]}*\u201d\u2019"
 
 _CACHE_SIZE = 256
@@ -181,11 +180,12 @@ def _split(response: str, pieces: list[tuple[str, int]]) -> list[str]:
     word before a mark and the token after it, and a line break reads as a space. Only a block's
     edges differ, and a block always ends a sentence.
     """
-    joined = " ".join(piece for piece, _ in pieces).strip()
-    if not _SENT_END.search(joined.rstrip(_TRAILING_END)):
+    joined = (pieces[0][0] if len(pieces) == 1 else " ".join([piece for piece, _ in pieces])).strip()
+    body = joined.rstrip(_TRAILING_END)
+    if "." not in body and "?" not in body and "!" not in body:
         # Punkt only breaks after . ? !: a block with none before its end is one sentence, and
         # most headings and list items are such blocks.
-        return [joined] if _HAS_WORD.search(joined) else []
+        return [joined] if _has_word(joined) else []
     starts = _sentence_starts(response)
     found: list[str] = []
     current: list[str] = []
@@ -199,7 +199,12 @@ def _split(response: str, pieces: list[tuple[str, int]]) -> list[str]:
                 pos = cut - origin
         current.append(piece[pos:])
     found.append(" ".join(current).strip())
-    return [s for s in found if _HAS_WORD.search(s)]
+    return [s for s in found if _has_word(s)]
+
+
+def _has_word(s: str) -> bool:
+    """Whether ``s`` holds a ``\\w`` character (an alphanumeric first character settles it)."""
+    return s[:1].isalnum() or _HAS_WORD.search(s) is not None
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
