@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import random
 import re
 from collections.abc import Mapping
@@ -211,14 +212,18 @@ def _has_word(s: str) -> bool:
 def layout(response: str) -> Layout:
     """The markdown layout of ``response`` (memoised: every type inferring on one response shares it)."""
     raw = response.split("\n")
-    # Only a line holding ">" can start with a quote marker.
-    lines = [_QUOTE.sub("", line) if ">" in line else line for line in raw]
-    # Where each (quote-stripped) line starts in the response.
-    offsets = []
-    at = 0
-    for original, line in zip(raw, lines):
-        offsets.append(at + len(original) - len(line))
-        at += len(original) + 1
+    if ">" in response:
+        # Only a line holding ">" can start with a quote marker.
+        lines = [_QUOTE.sub("", line) if ">" in line else line for line in raw]
+        # Where each (quote-stripped) line starts in the response.
+        offsets = []
+        at = 0
+        for original, line in zip(raw, lines):
+            offsets.append(at + len(original) - len(line))
+            at += len(original) + 1
+    else:
+        lines = raw
+        offsets = list(itertools.accumulate([len(line) + 1 for line in raw[:-1]], initial=0))
     kinds, matches, code_blocks, tables = _kinds(lines)
     sentences: list[str] = []
     paragraphs: list[tuple[str, ...]] = []
@@ -259,7 +264,10 @@ def layout(response: str) -> Layout:
         elif kind == "text":
             chunk.append(stripped(line, offset))
     flush()
-    no_code = "\n".join(line for line, kind in zip(lines, kinds) if kind != "code")
+    if lines is raw and "code" not in kinds:
+        no_code = response  # nothing quoted, nothing fenced: the lines joined again
+    else:
+        no_code = "\n".join(line for line, kind in zip(lines, kinds) if kind != "code")
     return Layout(
         sentences=tuple(sentences),
         paragraphs=tuple(paragraphs),
