@@ -298,10 +298,11 @@ class _FastPunkt:
         last_break = 0
         breaks = self._breaks
         std = _SEPARATORS.search(text) is None  # then the standard-`re` patterns match as NLTK's do
+        word_re = self._word_res[std]
         for match, context in self._end_contexts(text, self._period_contexts[std]):
             found = breaks.get(context)
             if found is None:
-                found = self._contains_sentbreak(context, self._word_res[std])
+                found = self._decide(context, word_re)
             if found:
                 slices.append((last_break, match.end()))
                 # The next sentence starts at the next token, or right after the end mark.
@@ -353,30 +354,31 @@ class _FastPunkt:
         if previous is not None:
             yield previous, text[prev_start : previous.end("after_tok")]
 
-    def _contains_sentbreak(self, context: str, word_re) -> bool:
-        """``text_contains_sentbreak``: whether a token other than the last ends a sentence (``word_re``:
-        NLTK's word tokenizer pattern, or its standard-`re` twin for text without _SEPARATORS)."""
-        found = self._breaks.get(context)
-        if found is None:
-            if len(self._breaks) >= _MAX_MEMO:
-                self._breaks.clear()
-            simple = _SIMPLE_CONTEXT.fullmatch(context)
-            if simple is not None:
-                # "word. Next" (most candidates): NLTK's word tokenizer gives exactly these two tokens.
-                tokens = [simple.group(1), simple.group(2)]
-            elif "\n" not in context:
+    def _decide(self, context: str, word_re) -> bool:
+        """``text_contains_sentbreak`` for a context not decided before (the verdict is remembered):
+        whether a token other than the last ends a sentence. ``word_re``: NLTK's word tokenizer
+        pattern, or its standard-`re` twin for text without _SEPARATORS."""
+        if len(self._breaks) >= _MAX_MEMO:
+            self._breaks.clear()
+        simple = _SIMPLE_CONTEXT.fullmatch(context)
+        if simple is not None:
+            # "word. Next" (most candidates): NLTK's word tokenizer gives exactly these two tokens.
+            first, second = simple.groups()
+            known = self._tokens
+            found = self._breaks_after(
+                known.get(first) or self._features(first), known.get(second) or self._features(second)
+            )
+        else:
+            if "\n" not in context:
                 tokens = word_re.findall(context) if context.strip() else []
             else:
                 tokens = []
                 for line in context.split("\n"):
                     if line.strip():
                         tokens.extend(word_re.findall(line))
-            if len(tokens) == 2:
-                found = self._breaks_after(self._features(tokens[0]), self._features(tokens[1]))
-            else:
-                features = [self._features(tok) for tok in tokens]
-                found = any(self._breaks_after(features[i], features[i + 1]) for i in range(len(features) - 1))
-            self._breaks[context] = found
+            features = [self._features(tok) for tok in tokens]
+            found = any(self._breaks_after(features[i], features[i + 1]) for i in range(len(features) - 1))
+        self._breaks[context] = found
         return found
 
     def _features(self, tok: str) -> tuple:
