@@ -53,12 +53,19 @@ def _ascii_words(text: str) -> list[str] | None:
     are exactly letters, digits and "_".
     """
     if not text.isascii():
-        for mark in _NON_WORD_MARKS:
-            if mark in text:
-                text = text.replace(mark, " ")
+        text = marks_as_spaces(text)
         if not text.isascii():
             return None
     return text.encode("ascii").translate(_ASCII_WORD_TABLE).decode("ascii").split()
+
+
+def marks_as_spaces(text: str) -> str:
+    """``text`` with the frequent non-ASCII marks (``_NON_WORD_MARKS``: no letters, no digits, none
+    upper or lower case) as spaces; answers are then mostly ASCII, which C-level paths can take."""
+    for mark in _NON_WORD_MARKS:
+        if mark in text:
+            text = text.replace(mark, " ")
+    return text
 
 
 def words(text: str) -> list[str]:

@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from crabkit import text
+
 from ._ifeval import compare, get_int, get_relation, language, upper_token_count
 from .base import ConstraintType
 from .length import relation_bound
@@ -107,6 +109,8 @@ _NON_ASCII = re.compile("[^\x00-\x7f]+")
 def _capital_letters(response: str) -> int:
     """Upper-case characters: an upper bound on the reference's count, since every all-capital token
     holds at least one and tokens never overlap."""
+    if not response.isascii():
+        response = text.marks_as_spaces(response)  # quotes and dashes: never capitals
     if response.isascii():  # the common case, counted in C
         raw = response.encode("ascii")
         return len(raw) - len(raw.translate(None, _ASCII_UPPER))

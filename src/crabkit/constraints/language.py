@@ -47,6 +47,7 @@ _ENGLISH_MARKERS = frozenset(
     "has will which their they was were been these those would more when what how".split()
 )
 _ENGLISH_MARKER_SHARE = 0.10
+_ZEROS = (0,) * len(_ENGLISH_MARKERS)  # counts.get(marker, 0), mapped
 # At most this share of the words may hold a non-ASCII letter (another script, or accents): an
 # English preamble to a Hebrew translation has plenty of English markers.
 _FOREIGN_WORD_SHARE = 0.10
@@ -62,7 +63,7 @@ def reads_as_english(value: str) -> bool:
     total = sum(counts.values())
     if total < _MIN_WORDS:
         return False
-    if sum(counts.get(w, 0) for w in _ENGLISH_MARKERS) < _ENGLISH_MARKER_SHARE * total:
+    if sum(map(counts.get, _ENGLISH_MARKERS, _ZEROS)) < _ENGLISH_MARKER_SHARE * total:
         return False
     if value.isascii() or "".join(counts).isascii():  # no word holds a non-ASCII letter
         return True
