@@ -105,6 +105,12 @@ def test_standard_re_twins_serve_plain_text_and_nltks_patterns_text_with_separat
     fast = text._fast_punkt()
     twins = (fast._period_contexts, fast._word_res, fast._realigns)
     assert all(isinstance(pair[1], re.Pattern) and not isinstance(pair[0], re.Pattern) for pair in twins)
+    exact, ascii_twins = fast._token_patterns  # token patterns: the twins serve ASCII tokens
+    assert all(isinstance(p, re.Pattern) for p in ascii_twins) and not any(isinstance(p, re.Pattern) for p in exact)
+    for tok in ("3.14", "-2,000.", "...", "J.", "e.g.", "U.S.", "Dr.", "9.", "a.", "_x.", "1-2-3", "x2."):
+        for twin, original in zip(ascii_twins, exact):
+            assert bool(twin.match(tok)) == bool(original.match(tok)), tok
+            assert twin.sub("#", tok) == original.sub("#", tok), tok
     # U+001C-U+001F are whitespace to `re` but not to `regex`: such text must split as NLTK splits it.
     for sep in "\x1c\x1d\x1e\x1f":
         for sample in (f"It works.{sep}Then it stops. Done.", f"Dr.{sep}Smith came. He left.{sep} OK."):

@@ -243,6 +243,16 @@ def _std_pattern(pattern):
     return re.compile(source, flags)
 
 
+def _ascii_token_twin(pattern):
+    """NLTK's `regex` token pattern compiled by the standard `re`, for ASCII tokens (or the pattern
+    itself when it has flags beyond Unicode matching)."""
+    import regex
+
+    if pattern.flags & ~(regex.UNICODE | regex.V0):
+        return pattern
+    return re.compile(pattern.pattern)
+
+
 _ORTHO_BEG_UC, _ORTHO_MID_UC, _ORTHO_UNK_UC = 1 << 1, 1 << 2, 1 << 3
 _ORTHO_BEG_LC, _ORTHO_MID_LC, _ORTHO_UNK_LC = 1 << 4, 1 << 5, 1 << 6
 _ORTHO_UC = _ORTHO_BEG_UC | _ORTHO_MID_UC | _ORTHO_UNK_UC
@@ -281,9 +291,12 @@ class _FastPunkt:
         self._period_contexts = (period_context, _std_pattern(period_context) or period_context)
         self._word_res = (word_re, _std_pattern(word_re) or word_re)
         self._realigns = (realign, _std_pattern(realign) or realign)
-        self._numeric = _raw_pattern(PunktToken._RE_NUMERIC)
-        self._ellipsis = _raw_pattern(PunktToken._RE_ELLIPSIS)
-        self._initial = _raw_pattern(PunktToken._RE_INITIAL)
+        token_patterns = tuple(
+            _raw_pattern(p) for p in (PunktToken._RE_NUMERIC, PunktToken._RE_ELLIPSIS, PunktToken._RE_INITIAL)
+        )
+        # (NLTK's token patterns, standard-`re` twins): the twins serve ASCII tokens, on which \d and
+        # \W mean the same to both engines.
+        self._token_patterns = (token_patterns, tuple(_ascii_token_twin(p) for p in token_patterns))
         self._sent_end = tuple(lang_vars.sent_end_chars)
         self._abbrev = params.abbrev_types
         self._collocations = params.collocations
@@ -394,12 +407,13 @@ class _FastPunkt:
         if found is None:
             if len(self._tokens) >= _MAX_MEMO:
                 self._tokens.clear()
-            typ = self._numeric.sub("##number##", tok.lower())
+            numeric, ellipsis, initial = self._token_patterns[tok.isascii()]
+            typ = numeric.sub("##number##", tok.lower())
             period_final = tok.endswith(".")
             sentbreak = abbr_or_ellipsis = False
             if tok in self._sent_end:
                 sentbreak = True
-            elif self._ellipsis.match(tok):
+            elif ellipsis.match(tok):
                 abbr_or_ellipsis = True
             elif period_final and not tok.endswith(".."):
                 stem = tok[:-1].lower()
@@ -412,7 +426,7 @@ class _FastPunkt:
                 period_final,
                 sentbreak,
                 abbr_or_ellipsis,
-                self._initial.match(tok) is not None,
+                initial.match(tok) is not None,
                 type_no_period,
                 type_no_period if sentbreak else typ,  # type_no_sentperiod
                 tok[0].isupper(),
