@@ -91,7 +91,7 @@ def test_model_cache_is_written_once_and_reloaded(tmp_path, monkeypatch):
         loaded = _langdetect._model()
         assert loaded.langs == built.langs
         assert (loaded.probs == built.probs).all() and loaded.index == built.index
-        assert list(loaded.row("th")) == list(built.row("th"))
+        assert list(loaded.row(loaded.index["th"])) == list(built.row(built.index["th"]))
     finally:
         _langdetect._model.cache_clear()
 

@@ -70,11 +70,10 @@ class _Model:
     lang_ids: Any  # numpy int64 array
     probs: Any  # numpy float64 array: langdetect's freq / n_words, the same doubles
 
-    def row(self, gram: str) -> Any:
-        """The dense probability row of ``gram`` (one entry per language, zeros included)."""
+    def row(self, i: int) -> Any:
+        """The dense probability row of the n-gram numbered ``i`` (one entry per language, zeros included)."""
         import numpy as np
 
-        i = self.index[gram]
         start, stop = self.indptr[i], self.indptr[i + 1]
         out = np.zeros(len(self.langs))
         out[self.lang_ids[start:stop]] = self.probs[start:stop]
@@ -204,12 +203,13 @@ def _prepare(text: str) -> str:
     return text
 
 
-def _word_ngrams(word: str, trailing_space: bool, known: dict[str, int]) -> tuple[str, ...]:
+def _word_ngrams(word: str, trailing_space: bool, known: dict[str, int]) -> tuple[int, ...]:
     """langdetect's ``NGram.add_char`` loop over one normalised word, which always starts afresh.
 
     After each character langdetect offers the last 1, 2 and 3 characters of " word " (padded)
     unless both this character and the one before are upper case ("capital word"); only n-grams
-    its profiles know are kept.
+    its profiles know are kept, each as its number in the profiles (``known[gram]``: the dict's own
+    int, so a remembered word costs a tuple of references, not a string per n-gram).
     """
     padded = " " + word + " " if trailing_space else " " + word
     if word[1:].islower():
@@ -222,45 +222,43 @@ def _word_ngrams(word: str, trailing_space: bool, known: dict[str, int]) -> tupl
         if upper and previous_upper:
             continue
         previous_upper = upper
-        if ch != " " and ch in known:
-            out.append(ch)
-        gram = padded[j - 1 : j + 1]
-        if gram in known:
-            out.append(gram)
-        if j >= 2:
-            gram = padded[j - 2 : j + 1]
-            if gram in known:
-                out.append(gram)
+        if ch != " " and (i := known.get(ch)) is not None:
+            out.append(i)
+        if (i := known.get(padded[j - 1 : j + 1])) is not None:
+            out.append(i)
+        if j >= 2 and (i := known.get(padded[j - 2 : j + 1])) is not None:
+            out.append(i)
     return tuple(out)
 
 
-def _plain_word_ngrams(padded: str, known: dict[str, int]) -> tuple[str, ...]:
+def _plain_word_ngrams(padded: str, known: dict[str, int]) -> tuple[int, ...]:
     """``_word_ngrams`` of a word with no two capitals in a row (lower-case or capitalised, most
     words), where no character is skipped: each position offers its character, then the last two
     and the last three characters, built from the two before it."""
     out = []
     append = out.append
+    get = known.get
     before, last = " ", padded[1]  # the padding space and the word's first character
-    if last in known:
-        append(last)
+    if (i := get(last)) is not None:
+        append(i)
     gram = before + last
-    if gram in known:
-        append(gram)
+    if (i := get(gram)) is not None:
+        append(i)
     for ch in padded[2:]:
-        if ch != " " and ch in known:
-            append(ch)
+        if ch != " " and (i := get(ch)) is not None:
+            append(i)
         gram = last + ch
-        if gram in known:
-            append(gram)
-        gram = before + gram
-        if gram in known:
-            append(gram)
+        if (i := get(gram)) is not None:
+            append(i)
+        if (i := get(before + gram)) is not None:
+            append(i)
         before, last = last, ch
     return tuple(out)
 
 
-def _ngrams(text: str, known: dict[str, int]) -> list[str]:
-    """The n-grams langdetect collects from ``text`` (already ``_prepare``d), in its order.
+def _ngrams(text: str, known: dict[str, int]) -> list[int]:
+    """The n-grams langdetect collects from ``text`` (already ``_prepare``d), in its order, as their
+    numbers in the profiles (``known``: n-gram -> number).
 
     langdetect normalises every character, splits at spaces and pads each word with a space on
     both sides (the last word only before it); words repeat, so their n-grams are remembered.
@@ -293,14 +291,14 @@ class _DenseRows:
         self.model = model
         self.capacity = capacity
         self.matrix = np.zeros((capacity, len(model.langs)))
-        self.slots: dict[str, int] = {}
+        self.slots: dict[int, int] = {}  # n-gram number -> row of the matrix
 
     def reserve(self, most: int) -> None:
         """Make room for ``most`` new rows (forgetting all rows when they would not fit)."""
         if len(self.slots) + most > self.capacity:
             self.slots.clear()
 
-    def slot(self, gram: str) -> int:
+    def slot(self, gram: int) -> int:
         found = self.slots.get(gram)
         if found is None:
             found = self.slots[gram] = len(self.slots)
@@ -321,17 +319,17 @@ def _dense_rows(model: _Model) -> _DenseRows:
     return _dense[0]
 
 
-def _probabilities(ngrams: list[str], model: _Model, seed: int) -> list[float]:
+def _probabilities(ngrams: list[int], model: _Model, seed: int) -> list[float]:
     """langdetect's ``_detect_block`` trials over ``ngrams``; returns the averaged probabilities."""
     return _trials(ngrams, model, seed, stop_when_decided=False)
 
 
-def _trials(ngrams: list[str], model: _Model, seed: int, stop_when_decided: bool) -> list[float]:
+def _trials(ngrams: list[int], model: _Model, seed: int, stop_when_decided: bool) -> list[float]:
     with _dense_lock:
         return _run_trials(ngrams, model, seed, stop_when_decided)
 
 
-def _run_trials(ngrams: list[str], model: _Model, seed: int, stop_when_decided: bool) -> list[float]:
+def _run_trials(ngrams: list[int], model: _Model, seed: int, stop_when_decided: bool) -> list[float]:
     """langdetect's trials, in chunks of the five draws between two normalisations.
 
     langdetect multiplies the probability vector by ``p + weight`` once per draw and normalises it
