@@ -46,8 +46,9 @@ _MAX_TEXT_LENGTH = 10000
 _SPACES = re.compile(" +")
 _LATIN = re.compile("[A-z]")
 _NON_LATIN = re.compile("[\u0300-\U0010ffff]")
-# Bounds the per-word n-gram memo; clearing it only costs recomputation.
-_MAX_MEMO = 200_000
+# Bounds the per-word n-gram memo (~200 bytes a word: at most ~20 MB); clearing it only costs
+# recomputation. A chat corpus's common words fit many times over.
+_MAX_MEMO = 100_000
 
 
 class _Normalizer(dict):

@@ -258,7 +258,9 @@ _ORTHO_BEG_LC, _ORTHO_MID_LC, _ORTHO_UNK_LC = 1 << 4, 1 << 5, 1 << 6
 _ORTHO_UC = _ORTHO_BEG_UC | _ORTHO_MID_UC | _ORTHO_UNK_UC
 _ORTHO_LC = _ORTHO_BEG_LC | _ORTHO_MID_LC | _ORTHO_UNK_LC
 _WHITESPACE = " \t\n\r\x0b\x0c"  # string.whitespace, which Punkt looks for before a candidate
-_MAX_MEMO = 100_000
+# Bounds each Punkt memo (break verdicts by context, features by token); clearing one only costs
+# recomputation. Most contexts never recur, so a larger memo would mostly hold dead entries.
+_MAX_MEMO = 50_000
 # The commonest candidate context: an ASCII word or number with its period, space, and an ASCII word
 # or number (nothing the word tokenizer could split off).
 _SIMPLE_CONTEXT = re.compile(r"([A-Za-z0-9]+\.)\s+([A-Za-z0-9]+)")
