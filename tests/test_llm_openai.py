@@ -47,6 +47,7 @@ def test_answers_come_back_in_order_with_usage_and_keys():
     assert [r.text for r in out] == [f"echo: q{i}" for i in range(20)]
     assert all(r.ok and r.finish_reason == "stop" and r.prompt_tokens > 0 for r in out)
     assert out[3].key == req("q3", model="stub-model").cache_key()
+    assert all(p["model"] == "stub-model" for p in server.payloads)  # the default model, filled in
 
 
 def test_request_fields_are_sent_in_the_payload():
