@@ -362,11 +362,18 @@ class _FastPunkt:
         previous candidate.
         """
         spaces = [ch for ch in _WHITESPACE if ch in text]
+        # Most texts hold only spaces and newlines: two rfinds, without a list and max() per candidate.
+        pair = spaces if len(spaces) == 2 else None
         prev_start = prev_stop = 0
         previous = None
         for match in period_context.finditer(text):
             start = match.start()
-            space = max([text.rfind(ch, prev_stop, start) for ch in spaces], default=-1)
+            if pair is not None:
+                space = text.rfind(pair[0], prev_stop, start)
+                other = text.rfind(pair[1], prev_stop, start)
+                space = max(space, other)
+            else:
+                space = max([text.rfind(ch, prev_stop, start) for ch in spaces], default=-1)
             # NLTK tests its offset in the slice text[prev_stop:start]: found past its first character.
             word_start = space + 1 if space > prev_stop else prev_start
             if previous is not None and prev_stop <= word_start:
