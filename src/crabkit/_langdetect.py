@@ -210,42 +210,24 @@ def _word_ngrams(word: str, trailing_space: bool, known: dict[str, int]) -> tupl
     After each character langdetect offers the last 1, 2 and 3 characters of " word " (padded)
     unless both this character and the one before are upper case ("capital word"); only n-grams
     its profiles know are kept, each as its number in the profiles (``known[gram]``: the dict's own
-    int, so a remembered word costs a tuple of references, not a string per n-gram).
+    int, so a remembered word costs a tuple of references, not a string per n-gram). Each 2- and
+    3-gram is built from the two characters before it; most words (lower-case or capitalised) have
+    no two capitals in a row and skip the case test.
     """
     padded = " " + word + " " if trailing_space else " " + word
-    if word[1:].islower():
-        return _plain_word_ngrams(padded, known)
-    out = []
-    previous_upper = False
-    for j in range(1, len(padded)):
-        ch = padded[j]
-        upper = ch.isupper()
-        if upper and previous_upper:
-            continue
-        previous_upper = upper
-        if ch != " " and (i := known.get(ch)) is not None:
-            out.append(i)
-        if (i := known.get(padded[j - 1 : j + 1])) is not None:
-            out.append(i)
-        if j >= 2 and (i := known.get(padded[j - 2 : j + 1])) is not None:
-            out.append(i)
-    return tuple(out)
-
-
-def _plain_word_ngrams(padded: str, known: dict[str, int]) -> tuple[int, ...]:
-    """``_word_ngrams`` of a word with no two capitals in a row (lower-case or capitalised, most
-    words), where no character is skipped: each position offers its character, then the last two
-    and the last three characters, built from the two before it."""
-    out = []
+    capitals = not word[1:].islower()
+    out: list[int] = []
     append = out.append
     get = known.get
-    before, last = " ", padded[1]  # the padding space and the word's first character
+    before, last = " ", padded[1]  # the padding space (never a capital) and the word's first character
     if (i := get(last)) is not None:
         append(i)
-    gram = before + last
-    if (i := get(gram)) is not None:
+    if (i := get(before + last)) is not None:
         append(i)
     for ch in padded[2:]:
+        if capitals and ch.isupper() and last.isupper():
+            before, last = last, ch
+            continue
         if ch != " " and (i := get(ch)) is not None:
             append(i)
         gram = last + ch

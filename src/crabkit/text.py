@@ -24,11 +24,13 @@ __all__ = [
     "detect_language",
     "headings",
     "lines",
+    "marks_as_spaces",
     "nltk_words",
     "numbered_items",
     "paragraphs_blank",
     "paragraphs_stars",
     "punkt_dir",
+    "replaced",
     "sentence_spans",
     "sentences",
     "words",
@@ -41,6 +43,7 @@ _PUNKT_FILES = ("abbrev_types.txt", "collocations.tab", "sent_starters.txt", "or
 # Frequent non-ASCII characters that are not word characters (curly quotes, dashes, bullets,
 # arrows, ellipsis, degree and times signs, the emoji variation selector, no-break space).
 _NON_WORD_MARKS = "\u2019\u2014\u2013\u2022\u2192\u2026\u201d\u201c\u2018\u00b0\u00d7\ufe0f\u00a0"
+_MARKS_AS_SPACES = tuple((mark, " ") for mark in _NON_WORD_MARKS)
 # ASCII word characters (letters, digits, "_") stay; every other byte becomes a space.
 _ASCII_WORD_TABLE = bytes(c if chr(c).isalnum() or c == 95 else 32 for c in range(128)) + b" " * 128
 
@@ -62,9 +65,18 @@ def _ascii_words(text: str) -> list[str] | None:
 def marks_as_spaces(text: str) -> str:
     """``text`` with the frequent non-ASCII marks (``_NON_WORD_MARKS``: no letters, no digits, none
     upper or lower case) as spaces; answers are then mostly ASCII, which C-level paths can take."""
-    for mark in _NON_WORD_MARKS:
-        if mark in text:
-            text = text.replace(mark, " ")
+    return replaced(text, _MARKS_AS_SPACES)
+
+
+def replaced(text: str, table: tuple[tuple[str, str], ...]) -> str:
+    """``text`` with each ``(old, new)`` of ``table`` replaced, in order; ASCII text is returned as it
+    is, so tables only hold non-ASCII ``old``. Plain ``str.replace`` calls: a dict-table
+    ``str.translate`` costs about 30 times more on these texts."""
+    if text.isascii():
+        return text
+    for old, new in table:
+        if old in text:
+            text = text.replace(old, new)
     return text
 
 
@@ -224,33 +236,24 @@ def _raw_pattern(pattern):
 _SEPARATORS = re.compile("[\x1c-\x1f]")
 
 
-def _std_pattern(pattern):
-    r"""NLTK's `regex` pattern compiled by the standard `re` (twice as fast on these patterns).
+def _std_twin(pattern, ascii_only: bool = False):
+    r"""NLTK's `regex` pattern compiled by the standard `re` (twice as fast on these patterns), or the
+    pattern itself when that could match differently.
 
-    Only for patterns whose classes are literal characters, ``\s`` and ``\S``; they match as the
-    original on any text without ``_SEPARATORS``. None when the pattern uses anything else.
+    With ``ascii_only`` (for ASCII strings) any class is the same to both engines; otherwise the
+    pattern's classes must be literal characters, ``\s`` and ``\S``, which match alike on any text
+    without ``_SEPARATORS``. Flags beyond verbose, multi-line and Unicode matching: no twin.
     """
     import regex
 
-    source = pattern.pattern
-    if re.search(r"\\[wWdDbBpPX]", source) or pattern.flags & ~(
-        regex.VERBOSE | regex.MULTILINE | regex.UNICODE | regex.V0
-    ):
-        return None
+    if pattern.flags & ~(regex.VERBOSE | regex.MULTILINE | regex.UNICODE | regex.V0):
+        return pattern
+    if not ascii_only and re.search(r"\\[wWdDbBpPX]", pattern.pattern):
+        return pattern
     flags = (re.VERBOSE if pattern.flags & regex.VERBOSE else 0) | (
         re.MULTILINE if pattern.flags & regex.MULTILINE else 0
     )
-    return re.compile(source, flags)
-
-
-def _ascii_token_twin(pattern):
-    """NLTK's `regex` token pattern compiled by the standard `re`, for ASCII tokens (or the pattern
-    itself when it has flags beyond Unicode matching)."""
-    import regex
-
-    if pattern.flags & ~(regex.UNICODE | regex.V0):
-        return pattern
-    return re.compile(pattern.pattern)
+    return re.compile(pattern.pattern, flags)
 
 
 _ORTHO_BEG_UC, _ORTHO_MID_UC, _ORTHO_UNK_UC = 1 << 1, 1 << 2, 1 << 3
@@ -290,15 +293,15 @@ class _FastPunkt:
         word_re = _raw_pattern(lang_vars._word_tokenizer_re())
         realign = _raw_pattern(lang_vars.re_boundary_realignment)
         # (NLTK's patterns, the standard-`re` ones): the second serve texts without _SEPARATORS.
-        self._period_contexts = (period_context, _std_pattern(period_context) or period_context)
-        self._word_res = (word_re, _std_pattern(word_re) or word_re)
-        self._realigns = (realign, _std_pattern(realign) or realign)
+        self._period_contexts = (period_context, _std_twin(period_context))
+        self._word_res = (word_re, _std_twin(word_re))
+        self._realigns = (realign, _std_twin(realign))
         token_patterns = tuple(
             _raw_pattern(p) for p in (PunktToken._RE_NUMERIC, PunktToken._RE_ELLIPSIS, PunktToken._RE_INITIAL)
         )
         # (NLTK's token patterns, standard-`re` twins): the twins serve ASCII tokens, on which \d and
         # \W mean the same to both engines.
-        self._token_patterns = (token_patterns, tuple(_ascii_token_twin(p) for p in token_patterns))
+        self._token_patterns = (token_patterns, tuple(_std_twin(p, ascii_only=True) for p in token_patterns))
         self._sent_end = tuple(lang_vars.sent_end_chars)
         self._abbrev = params.abbrev_types
         self._collocations = params.collocations
@@ -361,19 +364,14 @@ class _FastPunkt:
         token, which follow each other); the word starts after the last whitespace since the
         previous candidate.
         """
-        spaces = [ch for ch in _WHITESPACE if ch in text]
-        # Most texts hold only spaces and newlines: two rfinds, without a list and max() per candidate.
-        pair = spaces if len(spaces) == 2 else None
+        spaces = [ch for ch in _WHITESPACE if ch in text]  # mostly just " " and "\n"
         prev_start = prev_stop = 0
         previous = None
         for match in period_context.finditer(text):
             start = match.start()
-            if pair is not None:
-                space = text.rfind(pair[0], prev_stop, start)
-                other = text.rfind(pair[1], prev_stop, start)
-                space = max(space, other)
-            else:
-                space = max([text.rfind(ch, prev_stop, start) for ch in spaces], default=-1)
+            space = -1
+            for ch in spaces:
+                space = max(space, text.rfind(ch, prev_stop, start))
             # NLTK tests its offset in the slice text[prev_stop:start]: found past its first character.
             word_start = space + 1 if space > prev_stop else prev_start
             if previous is not None and prev_stop <= word_start:
@@ -393,10 +391,7 @@ class _FastPunkt:
         if simple is not None:
             # "word. Next" (most candidates): NLTK's word tokenizer gives exactly these two tokens.
             first, second = simple.groups()
-            known = self._tokens
-            found = self._breaks_after(
-                known.get(first) or self._features(first), known.get(second) or self._features(second)
-            )
+            found = self._breaks_after(self._features(first), self._features(second))
         else:
             if "\n" not in context:
                 tokens = word_re.findall(context) if context.strip() else []

@@ -75,9 +75,8 @@ def whole_hits(haystack: str, needle: str, most: int = 2) -> int:
         if i < 0:
             break
         end = i + len(needle)
-        # _is_word_char inlined on both neighbours (this loop runs for every candidate keyword)
-        if (i == 0 or not ((c := haystack[i - 1]).isalnum() or c == "_")) and (
-            end == len(haystack) or not ((c := haystack[end]).isalnum() or c == "_")
+        if (i == 0 or not _is_word_char(haystack[i - 1])) and (
+            end == len(haystack) or not _is_word_char(haystack[end])
         ):
             hits += 1
         start = i + 1

@@ -109,16 +109,15 @@ _NON_ASCII = re.compile("[^\x00-\x7f]+")
 def _capital_letters(response: str) -> int:
     """Upper-case characters: an upper bound on the reference's count, since every all-capital token
     holds at least one and tokens never overlap."""
-    if not response.isascii():
-        response = text.marks_as_spaces(response)  # quotes and dashes: never capitals
-    if response.isascii():  # the common case, counted in C
-        raw = response.encode("ascii")
-        return len(raw) - len(raw.translate(None, _ASCII_UPPER))
-    # ASCII capitals counted in C on the UTF-8 bytes (a multi-byte character has no byte below 0x80),
-    # then the non-ASCII characters (a few quotes and dashes, mostly) one by one.
+    # ASCII capitals are counted in C on the UTF-8 bytes (a multi-byte character has no byte below
+    # 0x80); common marks (never capitals) become spaces, and any other non-ASCII characters are
+    # tested one by one.
+    response = text.marks_as_spaces(response)
     raw = response.encode("utf-8", "surrogatepass")
-    ascii_upper = len(raw) - len(raw.translate(None, _ASCII_UPPER))
-    return ascii_upper + sum(map(str.isupper, "".join(_NON_ASCII.findall(response))))
+    found = len(raw) - len(raw.translate(None, _ASCII_UPPER))
+    if len(raw) == len(response):  # all ASCII
+        return found
+    return found + sum(map(str.isupper, "".join(_NON_ASCII.findall(response))))
 
 
 @register

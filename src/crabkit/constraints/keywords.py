@@ -40,6 +40,7 @@ __all__ = [
     "instruction_topic",
     "quoted_list",
     "ranked_keywords",
+    "stopwords",
 ]
 
 _MIN_KEYWORD_CHARS = 4
@@ -67,10 +68,11 @@ FILLER_WORDS = (
 
 
 @functools.lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    from .marks import stopwords
+def stopwords() -> frozenset[str]:
+    """English stopwords: the SMART list YAKE uses, as ``yake-rust`` ships it (only the list is used)."""
+    import yake_rust
 
-    return stopwords()
+    return frozenset(yake_rust.Yake(language="en").stopwords)
 
 
 def _is_content(word: str, stopwords: frozenset[str]) -> bool:
@@ -85,14 +87,14 @@ def _is_content(word: str, stopwords: frozenset[str]) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _not_content() -> frozenset[str]:
-    return _stopwords() | _NOT_TOPICAL
+    return stopwords() | _NOT_TOPICAL
 
 
 @functools.lru_cache(maxsize=256)
 def instruction_topic(instruction: str) -> frozenset[str]:
     """Five-letter stems of the instruction's content words ("bake" and "baking" share "bak")."""
-    stopwords = _stopwords()
-    return frozenset(w[:5] for w in text.words(instruction.lower()) if _is_content(w, stopwords))
+    stop = stopwords()
+    return frozenset(w[:5] for w in text.words(instruction.lower()) if _is_content(w, stop))
 
 
 @functools.lru_cache(maxsize=256)
@@ -274,13 +276,13 @@ class ForbiddenWords(ConstraintType):
         counts = lower_word_counts(response)
         if sum(counts.values()) < _MIN_FORBIDDEN_WORDS:
             return None
-        stopwords = _stopwords()
+        stop = stopwords()
         # Words of the request the answer manages without are the natural ones to ban.
         from_instruction = list(
             dict.fromkeys(
                 w
                 for w in text.words(instruction.lower())
-                if w not in counts and _is_content(w, stopwords) and _absent(response, w)
+                if w not in counts and _is_content(w, stop) and _absent(response, w)
             )
         )
         if plain_case(response, "ascii"):  # then the counts answer _absent for the (ASCII) fillers

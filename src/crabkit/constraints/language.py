@@ -15,6 +15,7 @@ English-looking or absent request, ``rng`` decides before the detector runs.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Mapping
 from typing import Any
@@ -47,7 +48,6 @@ _ENGLISH_MARKERS = frozenset(
     "has will which their they was were been these those would more when what how".split()
 )
 _ENGLISH_MARKER_SHARE = 0.10
-_ZEROS = (0,) * len(_ENGLISH_MARKERS)  # counts.get(marker, 0), mapped
 # At most this share of the words may hold a non-ASCII letter (another script, or accents): an
 # English preamble to a Hebrew translation has plenty of English markers.
 _FOREIGN_WORD_SHARE = 0.10
@@ -63,7 +63,7 @@ def reads_as_english(value: str) -> bool:
     total = sum(counts.values())
     if total < _MIN_WORDS:
         return False
-    if sum(map(counts.get, _ENGLISH_MARKERS, _ZEROS)) < _ENGLISH_MARKER_SHARE * total:
+    if sum(map(counts.get, _ENGLISH_MARKERS, itertools.repeat(0))) < _ENGLISH_MARKER_SHARE * total:
         return False
     if value.isascii() or "".join(counts).isascii():  # no word holds a non-ASCII letter
         return True

@@ -9,22 +9,23 @@ instruction.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import random
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from crabkit import text
+
 from ._ifeval import get_str, get_str_list, lower_word_counts, word_count
 from ._match import contains_phrase, whole_hits
 from ._match import lowered as lowered_text
 from .base import ConstraintType
-from .keywords import as_written, instruction_topic, ranked_keywords
+from .keywords import as_written, instruction_topic, ranked_keywords, stopwords
 from .registry import register
 from .structure import layout
 
-__all__ = ["KEYWORD_SCAN_CHARS", "MARKS", "IncludeKeywords", "NoMark", "StartPhrase", "keyword_candidates", "stopwords"]
+__all__ = ["KEYWORD_SCAN_CHARS", "MARKS", "IncludeKeywords", "NoMark", "StartPhrase", "keyword_candidates"]
 
 #: Phrase candidates come from at most this many characters of prose (the response's opening
 #: states its topic); their counts, and single words' counts, come from the whole response.
@@ -33,7 +34,6 @@ KEYWORD_SCAN_CHARS = 500
 _MIN_KEYWORD_WORDS = 40
 _KEYWORD_POOL = 6
 _LINK_OR_URL = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|\bhttps?://\S+")
-_WORD = re.compile(r"\w+")
 # Two words side by side, only spaces between: "solar, cells" is no phrase, nor is "**solar** cells"
 # (markup stays in the text the check reads). Overlapping pairs: "solar panel cost" gives two.
 _PAIR = re.compile(r"(?<![\w'\u2019-])([^\W\d_]{3,})[ \t]+(?=([^\W\d_]{3,})(?![\w'\u2019-]))")
@@ -42,19 +42,6 @@ _ASCII_PAIR = re.compile(r"(?<![\w'-])([a-zA-Z]{3,})[ \t]+(?=([a-zA-Z]{3,})(?![\
 # Marks that play the same part for _PAIR as an ASCII stand-in: the right quote may not touch a
 # word, as "'" may not; the others are like ",": no letter, no space, no word neighbour.
 _PAIR_STAND_INS = (("\u2019", "'"), *((mark, ",") for mark in "\u2018\u201c\u201d\u2014\u2013\u2022\u2026\u00a0"))
-
-
-def _pairs(scan: str) -> list[tuple[str, str]]:
-    """``_PAIR.findall(scan)``, on ASCII text (after the common marks' stand-ins) by ``_ASCII_PAIR``."""
-    if not scan.isascii():
-        ascii_scan = scan
-        for mark, stand_in in _PAIR_STAND_INS:
-            if mark in ascii_scan:
-                ascii_scan = ascii_scan.replace(mark, stand_in)
-        if not ascii_scan.isascii():
-            return _PAIR.findall(scan)
-        scan = ascii_scan
-    return _ASCII_PAIR.findall(scan)
 # Openers and fillers that rank high in chat answers but nobody would ask to include.
 _FILLERS = frozenset(
     """sure certainly absolutely great question glad happy hope help helps answer note example step steps
@@ -71,12 +58,14 @@ def contains_keyword(response: str, keyword: str) -> bool:
     return contains_phrase(response, keyword)
 
 
-@functools.lru_cache(maxsize=1)
-def stopwords() -> frozenset[str]:
-    """English stopwords: the SMART list YAKE uses, as ``yake-rust`` ships it (only the list is used)."""
-    import yake_rust
-
-    return frozenset(yake_rust.Yake(language="en").stopwords)
+def _pairs(scan: str) -> list[tuple[str, str]]:
+    """``_PAIR.findall(scan)``, on ASCII text (after the common marks' stand-ins) by ``_ASCII_PAIR``."""
+    if not scan.isascii():
+        ascii_scan = text.replaced(scan, _PAIR_STAND_INS)
+        if not ascii_scan.isascii():
+            return _PAIR.findall(scan)
+        scan = ascii_scan
+    return _ASCII_PAIR.findall(scan)
 
 
 def _scan_text(response: str) -> str:
@@ -233,14 +222,6 @@ _EMPHASIS = re.compile(r"[*_]+")
 _QUOTES = (("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"'))
 
 
-def _straight_quotes(s: str) -> str:
-    """Curly quotes made straight (four ``str.replace``: a dict ``translate`` costs 30 times more)."""
-    if s.isascii():
-        return s
-    for curly, straight in _QUOTES:
-        s = s.replace(curly, straight)
-    return s
-
 _NOT_PROSE_START = re.compile(r"^\s*(?:```|~~~|\||[-*+•]\s|\d+[.)]\s)")
 _CLAUSE_END = re.compile(r"[,.!?:;]$")
 _MIN_START_WORDS = 20
@@ -249,7 +230,7 @@ _MAX_PHRASE_WORDS = 8
 
 def _normalize_start(s: str) -> str:
     """Lower-cased text with leading markup, emphasis markers and odd spacing taken out."""
-    s = _LEAD.sub("", _straight_quotes(s))
+    s = _LEAD.sub("", text.replaced(s, _QUOTES))
     return " ".join(_EMPHASIS.sub("", s).split()).casefold()
 
 
@@ -282,7 +263,7 @@ class StartPhrase(ConstraintType):
         if word_count(response) < _MIN_START_WORDS or _NOT_PROSE_START.match(response):
             return None
         first = _LEAD.sub("", response.lstrip()).split("\n", 1)[0]
-        tokens = _EMPHASIS.sub("", _straight_quotes(first)).split()
+        tokens = _EMPHASIS.sub("", text.replaced(first, _QUOTES)).split()
         if len(tokens) < 2:
             return None
         top = min(len(tokens), _MAX_PHRASE_WORDS)
@@ -297,6 +278,6 @@ class StartPhrase(ConstraintType):
         else:
             return None
         phrase = " ".join(tokens[:k]).rstrip(",;:-\u2014")
-        if len(_WORD.findall(phrase)) < 2 or not self.check(response, {"phrase": phrase}):
+        if text.count_words(phrase) < 2 or not self.check(response, {"phrase": phrase}):
             return None
         return {"phrase": phrase}

@@ -212,18 +212,13 @@ def _has_word(s: str) -> bool:
 def layout(response: str) -> Layout:
     """The markdown layout of ``response`` (memoised: every type inferring on one response shares it)."""
     raw = response.split("\n")
+    # Where each line starts in the response.
+    offsets = list(itertools.accumulate([len(line) + 1 for line in raw[:-1]], initial=0))
+    lines = raw
     if ">" in response:
-        # Only a line holding ">" can start with a quote marker.
+        # Only a line holding ">" can start with a quote marker; offsets move past what is taken out.
         lines = [_QUOTE.sub("", line) if ">" in line else line for line in raw]
-        # Where each (quote-stripped) line starts in the response.
-        offsets = []
-        at = 0
-        for original, line in zip(raw, lines):
-            offsets.append(at + len(original) - len(line))
-            at += len(original) + 1
-    else:
-        lines = raw
-        offsets = list(itertools.accumulate([len(line) + 1 for line in raw[:-1]], initial=0))
+        offsets = [at + len(original) - len(line) for at, original, line in zip(offsets, raw, lines)]
     kinds, matches, code_blocks, tables = _kinds(lines)
     sentences: list[str] = []
     paragraphs: list[tuple[str, ...]] = []

@@ -73,17 +73,12 @@ class ChatRequest:
         # Shallow on purpose: asdict() deep-copies, which was a tenth of the client's CPU per request.
         return {name: getattr(self, name) for name in _REQUEST_FIELDS}
 
-    def cache_key(self, model: str = "") -> str:
+    def cache_key(self) -> str:
         """sha256 of the canonical JSON of the request: equal requests share one cached answer.
 
-        Where the request is sent (base URL, API key) is deliberately not part of it. ``model`` is
-        the backend's default: the key of this request with it filled in (``Backend.resolve``),
-        without building that request.
+        Where the request is sent (base URL, API key) is deliberately not part of it.
         """
-        data = self.to_json()
-        if model and not self.model:
-            data["model"] = model
-        return hashlib.sha256(f"{_KEY_VERSION}\n{dumps(data)}".encode()).hexdigest()
+        return hashlib.sha256(f"{_KEY_VERSION}\n{dumps(self.to_json())}".encode()).hexdigest()
 
     def prompt_chars(self) -> int:
         return sum(len(m["content"]) for m in self.messages)

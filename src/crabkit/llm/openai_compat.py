@@ -182,7 +182,7 @@ class OpenAIBackend(Backend):
         """The JSON body for ``request``; ``schema_mode`` indexes the ways to ask for JSON (default:
         the strongest this server has not rejected)."""
         body: dict[str, Any] = {
-            "model": request.model or self.model,
+            "model": request.model,
             "messages": request.messages,
             "temperature": request.temperature,
             "top_p": request.top_p,
@@ -213,8 +213,7 @@ class OpenAIBackend(Backend):
         except ImportError as e:  # pragma: no cover - depends on the install
             raise ImportError("the openai backend needs aiohttp: pip install 'crabkit[llm]'") from e
 
-        # The default model is filled in where a request leaves it empty (payload and cache key),
-        # without copying every request as resolve() would.
+        requests = [self.resolve(r) for r in requests]
         results: list[ChatResult | None] = [None] * len(requests)
         limiter = self.limiter = AIMDLimiter(self.config.max_concurrency, self.config.adaptive)
         indices = iter(range(len(requests)))
@@ -233,18 +232,15 @@ class OpenAIBackend(Backend):
             n_workers = min(len(requests), self.config.max_concurrency)
             await asyncio.gather(*(worker(session) for _ in range(n_workers)))
 
-        done = [
-            r if r is not None else ChatResult(error="no result", key=q.cache_key(self.model))
-            for r, q in zip(results, requests)
-        ]
+        done = [r if r is not None else ChatResult.failure(q, "no result") for r, q in zip(results, requests)]
         failed = [r for r in done if r.error]
         if failed:
             log.warning("%d of %d requests failed; first error: %s", len(failed), len(done), failed[0].error)
         return done
 
     async def _complete(self, session: Any, limiter: AIMDLimiter, request: ChatRequest) -> ChatResult:
-        key = request.cache_key(self.model)
-        if not (request.model or self.model):
+        key = request.cache_key()
+        if not request.model:
             return ChatResult(error="request has no model and the backend has no default model", key=key)
         attempt = 0
         while True:
