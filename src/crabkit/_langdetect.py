@@ -170,8 +170,11 @@ _normalizer = _Normalizer()
 # N-grams per normalised word: followed by a space, or the text's last word.
 _word_memo: dict[str, tuple[str, ...]] = {}
 _last_word_memo: dict[str, tuple[str, ...]] = {}
-_verdicts: dict[tuple[int, tuple[str, ...]], str] = {}
-_MAX_VERDICTS = 1024
+# Verdicts by (seed, prepared text): the one memo of detection results, shared by every caller
+# (a response is detected for infer, then again by its check). Bounded small: each entry holds a
+# copy of its text, and a larger memo would only fill slowly over a long run.
+_verdicts: dict[tuple[int, str], str] = {}
+_MAX_VERDICTS = 256
 
 
 def _prepare(text: str) -> str:
