@@ -239,14 +239,14 @@ class OpenAIBackend(Backend):
         except ImportError as e:  # pragma: no cover - depends on the install
             raise ImportError("the openai backend needs pyreqwest: pip install 'crabkit[llm]'") from e
 
+        requests = [self.resolve(r) for r in requests]
         results: list[ChatResult | None] = [None] * len(requests)
         limiter = self.limiter = AIMDLimiter(self.config.max_concurrency, self.config.adaptive)
         indices = iter(range(len(requests)))
 
         async def worker(session: Any) -> None:
             for i in indices:
-                # Resolved here, not up front: the first requests go out without waiting for the rest.
-                results[i] = result = await self._complete(session, limiter, self.resolve(requests[i]))
+                results[i] = result = await self._complete(session, limiter, requests[i])
                 if on_result is not None:
                     on_result(i, result)
 
@@ -262,9 +262,7 @@ class OpenAIBackend(Backend):
             n_workers = min(len(requests), self.config.max_concurrency)
             await asyncio.gather(*(worker(session) for _ in range(n_workers)))
 
-        done = [
-            r if r is not None else ChatResult.failure(self.resolve(q), "no result") for r, q in zip(results, requests)
-        ]
+        done = [r if r is not None else ChatResult.failure(q, "no result") for r, q in zip(results, requests)]
         failed = [r for r in done if r.error]
         if failed:
             log.warning("%d of %d requests failed; first error: %s", len(failed), len(done), failed[0].error)
