@@ -7,7 +7,7 @@ in its own process so client and server do not share one GIL. By default it is `
 the client, and a real engine runs elsewhere; ``--stub aiohttp`` runs the test server instead
 (aiohttp's web framework, ~185 us per request). Each transport sends the same
 requests through the same worker pool; ratios are against the openai SDK with its default transport.
-CPU columns give client and stub CPU time per request (less sensitive to other load on the machine
+Each transport runs in a fresh interpreter. CPU columns give client and stub CPU time per request (less sensitive to other load on the machine
 than req/s, which drops whenever another process takes a core). Each transport first sends
 ``--warmup`` untimed requests (imports and first-call paths are not throughput). Even a client that
 costs nothing stays under the limit: all 64 workers start together, so 2,000 requests take 32
@@ -116,20 +116,6 @@ async def run_httpx(url: str, n: int, c: int) -> int:
         return await pool(n, c, one)
 
 
-async def run_pyreqwest(url: str, n: int, c: int) -> int:
-    from pyreqwest.client import ClientBuilder
-
-    async with ClientBuilder().max_connections(c).no_proxy().build() as client:
-
-        async def one(i: int) -> str:
-            body = json.dumps({"model": MODEL, "messages": messages(i)}).encode()
-            request = client.post(f"{url}/chat/completions").body_bytes(body)
-            r = await request.header("Content-Type", "application/json").build().send()
-            return json.loads(bytes(await r.bytes()))["choices"][0]["message"]["content"]
-
-        return await pool(n, c, one)
-
-
 async def run_aiohttp(url: str, n: int, c: int) -> int:
     import aiohttp
 
@@ -156,12 +142,40 @@ TRANSPORTS: dict[str, Callable[[str, int, int], int]] = {
     "openai SDK + aiohttp": lambda u, n, c: asyncio.run(run_sdk(u, n, c, True)),
     "plain httpx": lambda u, n, c: asyncio.run(run_httpx(u, n, c)),
     "plain aiohttp": lambda u, n, c: asyncio.run(run_aiohttp(u, n, c)),
-    "plain pyreqwest": lambda u, n, c: asyncio.run(run_pyreqwest(u, n, c)),
     "crabkit OpenAIBackend": run_crabkit,
 }
 
 
+def measure(name: str, url: str, stub_pid: int, args: argparse.Namespace) -> list[tuple[float, float, float]]:
+    """``args.repeats`` timed runs of one transport after an untimed warm-up: (req/s, client us/req,
+    stub us/req) each."""
+    run = TRANSPORTS[name]
+    run(url, args.warmup, args.concurrency)  # imports, first-call paths: not throughput
+    runs = []
+    for _ in range(args.repeats):
+        c0, s0, t0 = process_cpu(), process_cpu(stub_pid), time.perf_counter()
+        ok = run(url, args.requests, args.concurrency)
+        wall = time.perf_counter() - t0
+        c1, s1 = process_cpu(), process_cpu(stub_pid)
+        if ok != args.requests:
+            raise SystemExit(f"{name}: only {ok}/{args.requests} requests answered")
+        per = 1e6 / args.requests
+        runs.append((args.requests / wall, (c1 - c0) * per, (s1 - s0) * per))
+    return runs
+
+
+def measure_apart(name: str, url: str, stub_pid: int, argv: list[str]) -> list[tuple[float, float, float]]:
+    """:func:`measure` in a fresh interpreter: what one client leaves behind (the SDK's threads, a
+    large heap for the collector to walk) must not slow the next one down."""
+    child = [sys.executable, __file__, *argv, "--child", name, "--url", url, "--stub-pid", str(stub_pid)]
+    done = subprocess.run(child, check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{name}: {done.stderr.strip()[-2000:]}")
+    return [tuple(r) for r in json.loads(done.stdout.splitlines()[-1])]
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=64)
@@ -177,30 +191,26 @@ def main(argv: list[str] | None = None) -> int:
         "--stub", choices=tuple(STUBS), default="lean",
         help="lean: a bare-protocol stub that leaves the cores to the client (default); aiohttp: the test server",
     )  # fmt: skip
+    parser.add_argument("--child", choices=tuple(TRANSPORTS), help=argparse.SUPPRESS)  # measure_apart's
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--stub-pid", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(measure(args.child, args.url, args.stub_pid, args)))
+        return 0
     limit = args.concurrency / args.delay
     proc, url = start_stub(args.delay, args.stub_loop, args.stub)
     print(
         f"{args.requests} requests, {args.concurrency} in flight, stub latency {args.delay * 1000:.0f} ms "
         f"({args.stub} stub on {args.stub_loop}), Little's-law limit {limit:,.0f} req/s, {os.cpu_count()} CPUs, "
-        f"stub pid {proc.pid}"
+        f"each transport in its own process"
     )
-    rows: dict[str, tuple[float, float, float]] = {}  # name -> (req/s, client us/req, stub us/req)
+    rows: dict[str, tuple[float, ...]] = {}  # name -> (req/s, client us/req, stub us/req)
     try:
-        for name, run in TRANSPORTS.items():
+        for name in TRANSPORTS:
             if args.only and not any(s.lower() in name.lower() for s in args.only):
                 continue
-            run(url, args.warmup, args.concurrency)  # imports, first-call paths: not throughput
-            runs = []
-            for _ in range(args.repeats):
-                c0, s0, t0 = process_cpu(), process_cpu(proc.pid), time.perf_counter()
-                ok = run(url, args.requests, args.concurrency)
-                wall = time.perf_counter() - t0
-                c1, s1 = process_cpu(), process_cpu(proc.pid)
-                if ok != args.requests:
-                    raise SystemExit(f"{name}: only {ok}/{args.requests} requests answered")
-                per = 1e6 / args.requests
-                runs.append((args.requests / wall, (c1 - c0) * per, (s1 - s0) * per))
+            runs = measure_apart(name, url, proc.pid, argv)
             rows[name] = tuple(statistics.median(col) for col in zip(*runs))
     finally:
         proc.terminate()

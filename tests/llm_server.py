@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from typing import Self
+    from typing_extensions import Self
 
 # Faults a client should retry; "400" (a rejected request that echoes the Authorization header,
 # as careless servers do) is not one of them.

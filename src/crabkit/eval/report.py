@@ -24,7 +24,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -404,7 +404,7 @@ def render_report(data: ReportData, title: str | None = None) -> str:
             body = f"<p class='absent'>Could not read this summary: {_e(type(exc).__name__)}: {_e(exc)}</p>"
         sections.append((f"eval-{i}", f"{name} ({rel})", body))
     title = title or f"crabkit report: {data.root.resolve().name}"
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     nav = "".join(f'<a href="#{a}">{_e(t)}</a>' for a, t, _ in sections)
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',

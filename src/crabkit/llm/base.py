@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from crabkit.records import Message, dumps
 
 if TYPE_CHECKING:
-    from typing import Self
+    from typing_extensions import Self
 
 __all__ = ["Backend", "ChatRequest", "ChatResult", "OnResult", "run_sync", "schema_instruction"]
 

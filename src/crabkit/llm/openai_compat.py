@@ -1,11 +1,7 @@
 """Client for any OpenAI-compatible ``/v1/chat/completions`` endpoint (vLLM, SGLang, llama.cpp, hosted).
 
-The transport is pyreqwest (Rust's reqwest: connection pool, TLS, proxies and HTTP parsing run
-outside the GIL). Against a loopback stub it measured fastest of the clients we tried (see
-``bench/llm_client.py``): about 160 us of client CPU per request against aiohttp's 250 and the
-openai SDK's far more, which is what keeps a single event loop near the Little's-law limit at high
-concurrency. The protocol is one POST, so a plain HTTP client is all it needs. Proxies come from the
-usual environment variables (``HTTPS_PROXY``, ``NO_PROXY``...), except for loopback servers.
+Plain aiohttp: measured against the openai SDK (default and aiohttp transports) and httpx on a
+loopback stub it was the fastest by far (see ``bench/llm_client.py``), and the protocol is one POST.
 
 Requests run on a pool of workers under an adaptive in-flight limit (AIMD: halve on throttling, grow
 by one per window of successes). Each attempt goes to the next base URL round-robin; 429, 408, 5xx,
@@ -18,18 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import ipaddress
 import itertools
 import json
 import logging
 import os
 import random
 import time
-import urllib.parse
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from crabkit.llm.base import Backend, ChatRequest, ChatResult, OnResult, schema_instruction
@@ -135,25 +128,6 @@ class AIMDLimiter:
                 free -= 1
 
 
-def _is_loopback(url: str) -> bool:
-    host = (urllib.parse.urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _describe(error: Exception) -> str:
-    """``ConnectError: tcp connect error: Connection refused (os error 111)`` from a transport error
-    (pyreqwest nests the reason in ``details['causes']``, outermost first)."""
-    details = getattr(error, "details", None)
-    causes = details.get("causes") if isinstance(details, dict) else None
-    reasons = [c["message"] for c in causes or [] if isinstance(c, dict) and c.get("message")]
-    return f"{type(error).__name__}: " + (": ".join(reasons[-2:]) if reasons else str(error))
-
-
 @dataclass
 class _Attempt:
     result: ChatResult | None = None
@@ -235,30 +209,26 @@ class OpenAIBackend(Backend):
         self, requests: Sequence[ChatRequest], on_result: OnResult | None = None
     ) -> list[ChatResult]:
         try:
-            from pyreqwest.client import ClientBuilder
+            import aiohttp
         except ImportError as e:  # pragma: no cover - depends on the install
-            raise ImportError("the openai backend needs pyreqwest: pip install 'crabkit[llm]'") from e
+            raise ImportError("the openai backend needs aiohttp: pip install 'crabkit[llm]'") from e
 
         requests = [self.resolve(r) for r in requests]
         results: list[ChatResult | None] = [None] * len(requests)
         limiter = self.limiter = AIMDLimiter(self.config.max_concurrency, self.config.adaptive)
         indices = iter(range(len(requests)))
 
-        async def worker(session: Any) -> None:
+        async def worker(session: aiohttp.ClientSession) -> None:
             for i in indices:
                 results[i] = result = await self._complete(session, limiter, requests[i])
                 if on_result is not None:
                     on_result(i, result)
 
-        builder = (
-            ClientBuilder()
-            .max_connections(self.config.max_concurrency)
-            .timeout(timedelta(seconds=self.config.timeout_s))  # per request, not per batch
-            .default_headers(self._headers())
-        )
-        if all(_is_loopback(u) for u in self.config.urls()):
-            builder = builder.no_proxy()  # a proxy cannot reach this machine's own servers
-        async with builder.build() as session:
+        connector = aiohttp.TCPConnector(limit=self.config.max_concurrency)
+        timeout = aiohttp.ClientTimeout(total=self.config.timeout_s)  # per request, not per batch
+        async with aiohttp.ClientSession(
+            connector=connector, headers=self._headers(), timeout=timeout
+        ) as session:
             n_workers = min(len(requests), self.config.max_concurrency)
             await asyncio.gather(*(worker(session) for _ in range(n_workers)))
 
@@ -314,19 +284,19 @@ class OpenAIBackend(Backend):
         return self._rng.uniform(0, min(cap, self.config.backoff_base_s * 2**attempt))
 
     async def _attempt(self, session: Any, request: ChatRequest) -> _Attempt:
-        from pyreqwest.exceptions import PyreqwestError, RequestTimeoutError
+        import aiohttp
 
         url = next(self._urls) + "/chat/completions"
         mode = self._schema_mode
         body = json.dumps(self.payload(request, mode), ensure_ascii=False).encode()
         try:
-            resp = await session.post(url).body_bytes(body).build().send()
-            status, raw = resp.status, bytes(await resp.bytes())
-            retry_after = parse_retry_after(resp.get_header("Retry-After"))
-        except RequestTimeoutError:
+            async with session.post(url, data=body) as resp:
+                status, raw = resp.status, await resp.read()
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+        except asyncio.TimeoutError:
             return _Attempt(error=f"timeout after {self.config.timeout_s:g}s", retry=True)
-        except PyreqwestError as e:
-            return _Attempt(error=f"connection error: {_describe(e)}", retry=True)
+        except aiohttp.ClientError as e:
+            return _Attempt(error=f"connection error: {type(e).__name__}: {e}", retry=True)
         if status == 200:
             return self._parse(raw)
         snippet = raw[:300].decode("utf-8", "replace")
