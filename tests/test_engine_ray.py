@@ -162,6 +162,7 @@ def _answer(payload: dict) -> str:
 
 def test_llm_stage_spreads_over_two_endpoints_and_a_rerun_pays_nothing(sample_path, tmp_path):
     pytest.importorskip("aiohttp")
+    pytest.importorskip("httptools")
     from llm_server import StubServer
 
     def cfg(*urls: str) -> GenerateConfig:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("aiohttp")
+pytest.importorskip("aiohttp")  # the stub server
+pytest.importorskip("httptools")  # the client's parser
 
 from crabkit.llm import CachedBackend, ChatRequest, OpenAIBackend, ResponseCache
 from crabkit.llm.openai_compat import AIMDLimiter, parse_retry_after

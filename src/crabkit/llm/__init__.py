@@ -5,7 +5,7 @@
 >>> backend.generate([ChatRequest(messages=[{"role": "user", "content": "Say ok"}])])[0].text
 'ok'
 
-Heavy dependencies (aiohttp, torch, transformers, vLLM) are imported only when a backend runs.
+Heavy dependencies (httptools, torch, transformers, vLLM) are imported only when a backend runs.
 """
 
 from crabkit.llm.base import Backend, ChatRequest, ChatResult, OnResult
