@@ -154,10 +154,13 @@ class HTTPClient:
     def __init__(self, headers: Mapping[str, str] | None = None, timeout_s: float = 300.0) -> None:
         if httptools is None:  # pragma: no cover - depends on the install
             raise ImportError("the openai backend needs httptools: pip install 'crabkit[llm]'")
-        for name, value in (headers or {}).items():
-            if any(c in f"{name}{value}" for c in "\r\n\0") or ":" in name:
-                raise ValueError(f"HTTP header {name!r}: names and values cannot hold ':' (names), CR, LF or NUL")
-        self._fixed = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items()).encode("latin-1")
+        lines = []
+        for name, value in (headers or {}).items():  # the value may be a secret: never echo it
+            line = f"{name}: {value}\r\n"
+            if any(c in line[:-2] for c in "\r\n\0") or ":" in name or not line.isascii():
+                raise ValueError(f"HTTP header {name!r}: names and values must be ASCII without CR, LF, NUL (and no ':' in names)")
+            lines.append(line)
+        self._fixed = "".join(lines).encode("ascii")
         self.timeout_s = timeout_s
         self._targets: dict[str, _Target] = {}
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
