@@ -4,8 +4,9 @@ With C requests in flight and a server latency of L seconds, Little's law caps t
 (64 / 0.05 s = 1,280 req/s): a client reaching that limit adds no overhead of its own. The stub runs
 in its own process so client and server do not share one GIL. By default it is ``bench/lean_stub.py``
 (a bare asyncio protocol, ~80 us CPU per request): on a 2-core machine the stub's CPU is taken from
-the client, and a real engine runs elsewhere; ``--stub aiohttp`` runs the test server instead
-(aiohttp's web framework, ~185 us per request). Each transport sends the same
+the client, and a real engine runs elsewhere; ``--stub uvicorn`` runs the HTTP server vLLM and
+SGLang answer through, ``--stub aiohttp`` the test server (aiohttp's web framework, ~185 us per
+request). Each transport sends the same
 requests through the same worker pool; ratios are against the openai SDK with its default transport.
 Each transport runs in a fresh interpreter. CPU columns give client and stub CPU time per request (less sensitive to other load on the machine
 than req/s, which drops whenever another process takes a core). Each transport first sends
@@ -23,6 +24,7 @@ import asyncio
 import json
 import os
 import resource
+import socket
 import statistics
 import subprocess
 import sys
@@ -42,9 +44,14 @@ def default_stub_loop() -> str:
     return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
 
 
-#: The stub servers: the lean one (bench/lean_stub.py, a bare asyncio protocol) or the test server
-#: (tests/llm_server.py, aiohttp's web framework, 4-5 times the CPU per request).
-STUBS = {"lean": ROOT / "bench" / "lean_stub.py", "aiohttp": ROOT / "tests" / "llm_server.py"}
+#: The stub servers: the lean one (bench/lean_stub.py, a bare asyncio protocol), uvicorn (the HTTP
+#: server of vLLM and SGLang, bench/uvicorn_stub.py) or the test server (tests/llm_server.py,
+#: aiohttp's web framework, 3-4 times the lean stub's CPU per request).
+STUBS = {
+    "lean": ROOT / "bench" / "lean_stub.py",
+    "uvicorn": ROOT / "bench" / "uvicorn_stub.py",
+    "aiohttp": ROOT / "tests" / "llm_server.py",
+}
 
 
 def start_stub(delay: float, loop: str = "asyncio", stub: str = "lean") -> tuple[subprocess.Popen, str]:
@@ -58,6 +65,17 @@ def start_stub(delay: float, loop: str = "asyncio", stub: str = "lean") -> tuple
     if not url.startswith("http://127.0.0.1:"):
         proc.kill()
         raise SystemExit(f"stub server did not start (got {url!r})")
+    port = int(url.split(":")[2].split("/")[0])
+    deadline = time.monotonic() + 20
+    while True:  # the URL may be printed before the port listens (uvicorn)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise SystemExit(f"stub server at {url} never started listening") from None
+            time.sleep(0.05)
     return proc, url
 
 
@@ -189,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument(
         "--stub", choices=tuple(STUBS), default="lean",
-        help="lean: a bare-protocol stub that leaves the cores to the client (default); aiohttp: the test server",
+        help="lean: a bare-protocol stub that leaves the cores to the client (default); uvicorn: vLLM's HTTP "
+        "server (needs uvicorn); aiohttp: the test server",
     )  # fmt: skip
     parser.add_argument("--child", choices=tuple(TRANSPORTS), help=argparse.SUPPRESS)  # measure_apart's
     parser.add_argument("--url", help=argparse.SUPPRESS)

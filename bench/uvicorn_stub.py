@@ -1,0 +1,68 @@
+"""An OpenAI chat-completions stub on uvicorn, the server vLLM and SGLang answer through.
+
+A bare ASGI app (no framework) that reads the JSON body, waits ``--delay`` seconds and answers with
+a completion and usage. Next to ``bench/lean_stub.py`` it shows how a client fares against a
+production HTTP stack (uvicorn's httptools protocol on uvloop). It prints its URL, then serves
+until killed. Needs uvicorn (the dev extra).
+
+    python bench/uvicorn_stub.py --delay 0.05 [--loop uvloop|asyncio] [--answer ok]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import sys
+from typing import Any
+
+from lean_stub import completion
+
+
+def make_app(delay: float, answer: str) -> Any:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        try:
+            payload = json.loads(body)
+            chars = sum(len(str(m.get("content", ""))) for m in payload["messages"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            status, out = 400, b'{"error": {"message": "not a chat request"}}'
+        else:
+            await asyncio.sleep(delay)
+            status, out = 200, completion(str(payload.get("model", "")), answer, chars).split(b"\r\n\r\n", 1)[1]
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(out)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": out})
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--answer", default="ok", help="fixed answer text")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
+    args = parser.parse_args(argv)
+    import uvicorn
+
+    with socket.socket() as probe:  # a free port, printed before uvicorn takes it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    print(f"http://127.0.0.1:{port}/v1", flush=True)
+    uvicorn.run(
+        make_app(args.delay, args.answer), host="127.0.0.1", port=port, loop=args.loop, http="httptools",
+        log_level="error", access_log=False, backlog=1024,
+    )  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
