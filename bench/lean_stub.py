@@ -26,20 +26,35 @@ def _response(status: str, body: bytes) -> bytes:
     return head.encode("ascii") + body
 
 
-def completion(model: str, answer: str, prompt_chars: int) -> bytes:
-    usage = {"prompt_tokens": prompt_chars // 4 + 1, "completion_tokens": len(answer) // 4 + 1}
+def chat_answer(body: bytes, answer: str) -> tuple[int, bytes]:
+    """(HTTP status, JSON body) answering a chat-completions request body with ``answer``."""
+    try:
+        payload = json.loads(body)
+        chars = sum(len(str(m.get("content", ""))) for m in payload["messages"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return 400, b'{"error": {"message": "not a chat request"}}'
+    usage = {"prompt_tokens": chars // 4 + 1, "completion_tokens": len(answer) // 4 + 1}
     usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-    body = {
+    completion = {
         "id": "chatcmpl-stub",
         "object": "chat.completion",
         "created": 0,
-        "model": model,
+        "model": str(payload.get("model", "")),
         "choices": [
             {"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}
         ],
         "usage": usage,
     }
-    return _response("200 OK", json.dumps(body).encode())
+    return 200, json.dumps(completion).encode()
+
+
+def stub_arguments(doc: str, argv: list[str] | None) -> argparse.Namespace:
+    """The command line every bench stub takes."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--answer", default="ok", help="fixed answer text")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
+    return parser.parse_args(argv)
 
 
 class _Connection(asyncio.Protocol):
@@ -78,13 +93,8 @@ class _Connection(asyncio.Protocol):
         path = rest.split(" ", 1)[0]
         if method != "POST" or not path.endswith("/chat/completions"):
             return _response("404 Not Found", b'{"error": {"message": "not found"}}')
-        try:
-            payload = json.loads(body)
-            messages = payload["messages"]
-            chars = sum(len(str(m.get("content", ""))) for m in messages)
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return _response("400 Bad Request", b'{"error": {"message": "not a chat request"}}')
-        return completion(str(payload.get("model", "")), self.answer, chars)
+        status, out = chat_answer(body, self.answer)
+        return _response("200 OK" if status == 200 else "400 Bad Request", out)
 
     def _send(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
@@ -104,11 +114,7 @@ async def serve(delay: float, answer: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
-    parser.add_argument("--answer", default="ok", help="fixed answer text")
-    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
-    args = parser.parse_args(argv)
+    args = stub_arguments(__doc__, argv)
     try:
         if args.loop == "uvloop":
             import uvloop

@@ -10,14 +10,12 @@ until killed. Needs uvicorn (the dev extra).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import socket
 import sys
 from typing import Any
 
-from lean_stub import completion
+from lean_stub import chat_answer, stub_arguments
 
 
 def make_app(delay: float, answer: str) -> Any:
@@ -30,14 +28,9 @@ def make_app(delay: float, answer: str) -> Any:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        try:
-            payload = json.loads(body)
-            chars = sum(len(str(m.get("content", ""))) for m in payload["messages"])
-        except (ValueError, KeyError, TypeError, AttributeError):
-            status, out = 400, b'{"error": {"message": "not a chat request"}}'
-        else:
+        status, out = chat_answer(body, answer)
+        if status == 200:
             await asyncio.sleep(delay)
-            status, out = 200, completion(str(payload.get("model", "")), answer, chars).split(b"\r\n\r\n", 1)[1]
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(out)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": out})
@@ -46,11 +39,7 @@ def make_app(delay: float, answer: str) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
-    parser.add_argument("--answer", default="ok", help="fixed answer text")
-    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
-    args = parser.parse_args(argv)
+    args = stub_arguments(__doc__, argv)
     import uvicorn
 
     with socket.socket() as probe:  # a free port, printed before uvicorn takes it
