@@ -153,6 +153,12 @@ def test_client_errors_are_not_retried():
     assert out[0].error.startswith("HTTP 400") and server.hits == 1
 
 
+@pytest.mark.parametrize("url", ["localhost:8000/v1", "ftp://host/v1", "http:///v1", " , "])
+def test_base_urls_that_are_not_http_fail_when_the_backend_is_made(url):
+    with pytest.raises(ValueError, match="OpenAIConfig.base_url"):
+        OpenAIBackend(base_url=url, model="m")
+
+
 def test_an_unreachable_server_is_an_error_not_an_exception():
     with StubServer() as server:
         url = server.url

@@ -25,6 +25,7 @@ import logging
 import os
 import random
 import time
+import urllib.parse
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -65,6 +66,10 @@ class OpenAIConfig:
         urls = [u.strip() for u in urls if u.strip()]
         if not urls:
             raise ValueError("OpenAIConfig.base_url: give at least one URL")
+        for url in urls:
+            parts = urllib.parse.urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"OpenAIConfig.base_url: {url!r} is not an http:// or https:// URL")
         return [u.rstrip("/") for u in urls]
 
 
