@@ -36,6 +36,7 @@ class Server:
         self.script, self.close_after, self.tls = script, close_after, tls
         self.connections = 0
         self.requests: list[tuple[bytes, bytes]] = []
+        self.handlers: list[tuple[asyncio.Task, asyncio.StreamWriter]] = []
 
     async def __aenter__(self) -> Self:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
@@ -44,6 +45,9 @@ class Server:
 
     async def __aexit__(self, *exc: object) -> None:
         self.server.close()
+        for _, writer in self.handlers:  # end the connections still open, and wait for their handlers
+            writer.close()
+        await asyncio.gather(*(task for task, _ in self.handlers), return_exceptions=True)
 
     def url(self, scheme: str = "http") -> str:
         host = "localhost" if scheme == "https" else "127.0.0.1"
@@ -51,6 +55,7 @@ class Server:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        self.handlers.append((asyncio.current_task(), writer))  # type: ignore[arg-type]
         n = 0
         try:
             while True:
@@ -183,9 +188,12 @@ def test_broken_answers_on_fresh_connections_are_errors(answer, message):
 
 def test_no_answer_before_the_deadline_is_a_timeout_and_the_connection_is_dropped():
     async def main():
+        dropped = asyncio.Event()
+
         async def hang(reader, writer):
-            await reader.read(1000)
-            await asyncio.sleep(5)
+            await reader.readuntil(b"\r\n\r\n")
+            await reader.read()  # never answers; returns when the client drops the connection
+            dropped.set()
 
         server = await asyncio.start_server(hang, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
@@ -195,6 +203,7 @@ def test_no_answer_before_the_deadline_is_a_timeout_and_the_connection_is_droppe
                 await client.post(f"http://127.0.0.1:{port}/v1", b"x")
             elapsed = time.monotonic() - start
             idle = sum(len(v) for v in client._idle.values())
+            await asyncio.wait_for(dropped.wait(), 2)
         server.close()
         return elapsed, idle
 
