@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - depends on the install; HTTPClient() s
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["HTTPClient", "HTTPError", "HTTPTimeout", "Response"]
+__all__ = ["HTTPClient", "HTTPError", "HTTPTimeout", "Response", "split_url"]
 
 
 class HTTPError(Exception):
@@ -144,6 +144,14 @@ class _Connection(asyncio.Protocol):
                 waiter.set_result(response)  # type: ignore[arg-type]
 
 
+def split_url(url: str) -> urllib.parse.SplitResult:
+    """``url``'s parts; ValueError unless it is an http:// or https:// URL with a host."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an http:// or https:// URL")
+    return parts
+
+
 class HTTPClient:
     """POST bodies to HTTP(S) URLs over pooled keep-alive connections.
 
@@ -188,9 +196,8 @@ class HTTPClient:
         idle = self._idle.setdefault((target.scheme, target.host, target.port), [])
         while True:
             conn = idle.pop() if idle else None
-            reused = conn is not None
-            if conn is None or not conn.open:
-                reused = False
+            reused = conn is not None and conn.open
+            if not reused:
                 conn = await self._connect(target, deadline)
             try:
                 response = await self._exchange(conn, request, deadline)
@@ -209,8 +216,7 @@ class HTTPClient:
             return response
 
     async def _exchange(self, conn: _Connection, request: bytes, deadline: float) -> Response:
-        loop = asyncio.get_running_loop()
-        timer = loop.call_at(deadline, conn.fail, HTTPTimeout(f"no answer within {self.timeout_s:g}s"))
+        timer = asyncio.get_running_loop().call_at(deadline, self._time_out, conn)
         try:
             return await conn.exchange(request)
         except asyncio.CancelledError:
@@ -218,6 +224,9 @@ class HTTPClient:
             raise
         finally:
             timer.cancel()
+
+    def _time_out(self, conn: _Connection) -> None:
+        conn.fail(HTTPTimeout(f"no answer within {self.timeout_s:g}s"))
 
     async def _connect(self, target: _Target, deadline: float) -> _Connection:
         loop = asyncio.get_running_loop()
@@ -236,13 +245,12 @@ class HTTPClient:
         return conn
 
     def _target(self, url: str) -> _Target:
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {url!r}")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        default_port = port == (443 if parts.scheme == "https" else 80)
+        parts = split_url(url)
+        assert parts.hostname is not None
+        default_port = 443 if parts.scheme == "https" else 80
+        port = parts.port or default_port
         host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-        host_header = host if default_port else f"{host}:{port}"
+        host_header = host if port == default_port else f"{host}:{port}"
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         head = f"POST {path} HTTP/1.1\r\nHost: {host_header}\r\n".encode("latin-1") + self._fixed
         target = _Target(parts.scheme, parts.hostname, port, head)

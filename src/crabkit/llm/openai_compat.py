@@ -25,14 +25,13 @@ import logging
 import os
 import random
 import time
-import urllib.parse
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from crabkit.llm.base import Backend, ChatRequest, ChatResult, OnResult, schema_instruction
-from crabkit.llm.http import HTTPClient, HTTPError, HTTPTimeout
+from crabkit.llm.http import HTTPClient, HTTPError, HTTPTimeout, split_url
 
 __all__ = ["AIMDLimiter", "OpenAIBackend", "OpenAIConfig", "parse_retry_after"]
 
@@ -67,9 +66,10 @@ class OpenAIConfig:
         if not urls:
             raise ValueError("OpenAIConfig.base_url: give at least one URL")
         for url in urls:
-            parts = urllib.parse.urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"OpenAIConfig.base_url: {url!r} is not an http:// or https:// URL")
+            try:
+                split_url(url)
+            except ValueError as e:
+                raise ValueError(f"OpenAIConfig.base_url: {e}") from None
         return [u.rstrip("/") for u in urls]
 
 
@@ -166,7 +166,7 @@ class OpenAIBackend(Backend):
             raise TypeError("pass either an OpenAIConfig or keyword settings, not both")
         self.config = config
         self.model = config.model
-        self._urls = itertools.cycle(config.urls())
+        self._urls = itertools.cycle([url + "/chat/completions" for url in config.urls()])
         self._api_key = os.environ.get(config.api_key_env, "")
         self._rng = random.Random(config.seed)
         self._schema_mode = 0  # index into _SCHEMA_MODES, lowered when a server rejects a mode
@@ -286,7 +286,7 @@ class OpenAIBackend(Backend):
         return self._rng.uniform(0, min(cap, self.config.backoff_base_s * 2**attempt))
 
     async def _attempt(self, session: HTTPClient, request: ChatRequest) -> _Attempt:
-        url = next(self._urls) + "/chat/completions"
+        url = next(self._urls)
         mode = self._schema_mode
         body = json.dumps(self.payload(request, mode), ensure_ascii=False).encode()
         try:
