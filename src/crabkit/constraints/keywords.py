@@ -285,10 +285,7 @@ class ForbiddenWords(ConstraintType):
                 if w not in counts and _is_content(w, stop) and _absent(response, w)
             )
         )
-        if plain_case(response, "ascii"):  # then the counts answer _absent for the (ASCII) fillers
-            fillers = [w for w in FILLER_WORDS if w not in counts]
-        else:
-            fillers = [w for w in FILLER_WORDS if _absent(response, w)]
+        fillers = [w for w in FILLER_WORDS if _absent(response, w)]
         want = rng.choice((1, 1, 2, 2, 3, 4))
         chosen = rng.sample(from_instruction, min(want, len(from_instruction)))
         chosen += rng.sample(fillers, min(want - len(chosen), len(fillers)))
