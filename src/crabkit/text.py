@@ -16,6 +16,8 @@ import re
 import tempfile
 from pathlib import Path
 
+from crabkit._memo import per_text
+
 __all__ = [
     "bullets",
     "clear_memos",
@@ -162,7 +164,7 @@ def sentences(text: str) -> list[str]:
     return [text[start:stop] for start, stop in sentence_spans(text)]
 
 
-@functools.lru_cache(maxsize=256)
+@per_text()
 def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     """``(start, end)`` of each sentence of ``text`` (memoised: the IFEval count and upper-case
     tokens, and the markdown layout of one response share one Punkt run)."""
@@ -177,8 +179,8 @@ def count_sentences(text: str) -> int:
 
 
 def clear_memos() -> None:
-    """Forget Punkt's remembered break decisions (for cold-start timing; results never change)."""
-    sentence_spans.cache_clear()
+    """Forget Punkt's remembered break decisions and token features (for cold-start timing; results
+    never change). ``crabkit._memo.clear_all`` forgets the per-text memos such as ``sentence_spans``."""
     if _sentence_tokenizer.cache_info().currsize:
         _sentence_tokenizer()._breaks.clear()
     if _fast_punkt.cache_info().currsize and _fast_punkt() is not None:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from crabkit import text
+from crabkit._memo import clear_all, per_text
 
 from ._match import lowered
 
@@ -80,13 +81,13 @@ def compare(count: int, relation: str, threshold: int) -> bool:
     return count < threshold if relation == "less than" else count >= threshold
 
 
-@functools.lru_cache(maxsize=256)
+@per_text()
 def lower_word_counts(value: str) -> Counter[str]:
     """Lower-cased ``\\w+`` token -> occurrences, in order of first occurrence (memoised per response)."""
     return Counter(text.words(lowered(value)))
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
+@per_text(_CACHE_SIZE)
 def word_count(value: str) -> int:
     """``\\w+`` words in a whole response (memoised: a dozen types ask for it).
 
@@ -99,7 +100,7 @@ def word_count(value: str) -> int:
     return sum(lower_word_counts(value).values())
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
+@per_text(_CACHE_SIZE)
 def sentence_count(value: str) -> int:
     """Punkt sentences in ``value`` (the reference's ``count_sentences``)."""
     return text.count_sentences(value)
@@ -112,12 +113,12 @@ def _treebank():
     return NLTKWordTokenizer()
 
 
-@functools.lru_cache(maxsize=16 * _CACHE_SIZE)
+@per_text(16 * _CACHE_SIZE)
 def _sentence_upper_tokens(sentence: str) -> int:
     return sum(1 for token in _treebank().tokenize(sentence) if token.isupper())
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
+@per_text(_CACHE_SIZE)
 def upper_token_count(value: str) -> int:
     """NLTK ``word_tokenize`` tokens that are all upper case (``str.isupper``).
 
@@ -134,16 +135,9 @@ def language(value: str) -> str | None:
 
 
 def clear_caches() -> None:
-    """Forget every memoised analysis."""
+    """Forget every memoised text analysis (``per_text`` memos, Punkt's and langdetect's own)."""
     from crabkit import _langdetect
 
-    for fn in (
-        word_count,
-        lower_word_counts,
-        sentence_count,
-        upper_token_count,
-        _sentence_upper_tokens,
-    ):
-        fn.cache_clear()
+    clear_all()
     _langdetect.clear_cache()
     text.clear_memos()

@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import re
 
+from crabkit._memo import per_text
+
 __all__ = [
     "ODD_FOLDS",
     "contains_ci",
@@ -28,13 +30,13 @@ __all__ = [
 ODD_FOLDS = ("\u0130", "\u0131", "\u017f", "\u212a")
 
 
-@functools.lru_cache(maxsize=256)
+@per_text()
 def lowered(response: str) -> str:
     """``response.lower()``, memoised (every keyword check of a response reads it)."""
     return response.lower()
 
 
-@functools.lru_cache(maxsize=256)
+@per_text()
 def _has_odd_folds(response: str) -> bool:
     return not response.isascii() and any(c in response for c in ODD_FOLDS)
 

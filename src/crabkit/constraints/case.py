@@ -7,13 +7,13 @@ finds no features counts as English, as in the reference. Capitalised words are 
 
 from __future__ import annotations
 
-import functools
 import random
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from crabkit import text
+from crabkit._memo import per_text
 
 from ._ifeval import compare, get_int, get_relation, language, upper_token_count
 from .base import ConstraintType
@@ -90,7 +90,7 @@ class EnglishLowercase(ConstraintType):
         return {} if _is_english(response) else None
 
 
-@functools.lru_cache(maxsize=256)
+@per_text()
 def _capital_chunks(response: str) -> int:
     """Whitespace-separated chunks that are all capitals (``str.isupper``) with two or more of them.
 
@@ -105,7 +105,7 @@ _ASCII_UPPER = bytes(range(ord("A"), ord("Z") + 1))
 _NON_ASCII = re.compile("[^\x00-\x7f]+")
 
 
-@functools.lru_cache(maxsize=256)
+@per_text()
 def _capital_letters(response: str) -> int:
     """Upper-case characters: an upper bound on the reference's count, since every all-capital token
     holds at least one and tokens never overlap."""

@@ -17,13 +17,13 @@ The per-unit limits ("every sentence at most N words") hold vacuously when there
 
 from __future__ import annotations
 
-import functools
 import random
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from crabkit import text
+from crabkit._memo import per_text
 
 from ._ifeval import get_int, get_str, lower_word_counts, word_count
 from .base import ConstraintType
@@ -62,7 +62,7 @@ _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 _WWW = re.compile(r"www\.", re.IGNORECASE)
 
 
-@functools.lru_cache(maxsize=256)
+@per_text()
 def _longest_sentence(response: str) -> int | None:
     """Words in the longest sentence of ``response`` (None when it has none); memoised for infer and check.
 
@@ -251,7 +251,7 @@ class MinSentencesPerParagraph(ConstraintType):
         return {"min_sentences": rng.randint(2, least) if least <= 3 else rng.choice((least - 1, least))}
 
 
-@functools.lru_cache(maxsize=256)
+@per_text()
 def _plain_words(response: str) -> tuple[int, int | None]:
     """How many words there are outside code and URLs (what a reader would call the answer's
     words), and the length of the longest (None when there is none); memoised for infer and check."""

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from crabkit import text
+from crabkit._memo import per_text
 
 from ._ifeval import get_int, get_str
 from .base import ConstraintType
@@ -80,7 +81,7 @@ class NumberBulletLists(ConstraintType):
         return {"num_bullets": found}
 
 
-@functools.lru_cache(maxsize=256)
+@per_text()
 def _bullet_count(response: str) -> int:
     """The reference's bullet count (memoised: infer and the verify that follows it both ask)."""
     return len(text.bullets(response))
@@ -119,7 +120,7 @@ class ConstrainedResponse(ConstraintType):
         return {} if "My answer is " in response and self.check(response, {}) else None
 
 
-@functools.lru_cache(maxsize=256)
+@per_text()
 def _highlight_count(response: str) -> int:
     """Non-blank ``*highlighted*`` spans plus non-blank ``**bold**`` spans, as the reference counts
     (memoised: infer and the verify that follows it both ask)."""

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from crabkit import text
+from crabkit._memo import per_text
 
 from ._ifeval import compare, get_int, get_relation, get_str, get_str_list, lower_word_counts
 from ._match import contains_ci, literal_pattern, lowered, plain_case, whole_hits, whole_word_in
@@ -90,14 +91,14 @@ def _not_content() -> frozenset[str]:
     return stopwords() | _NOT_TOPICAL
 
 
-@functools.lru_cache(maxsize=256)
+@per_text()
 def instruction_topic(instruction: str) -> frozenset[str]:
     """Five-letter stems of the instruction's content words ("bake" and "baking" share "bak")."""
     stop = stopwords()
     return frozenset(w[:5] for w in text.words(instruction.lower()) if _is_content(w, stop))
 
 
-@functools.lru_cache(maxsize=256)
+@per_text()
 def ranked_keywords(response: str, instruction: str) -> tuple[tuple[str, int, bool], ...]:
     """Content words of ``response`` with their counts and whether they relate to the instruction, best first.
 

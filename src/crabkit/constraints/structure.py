@@ -23,7 +23,6 @@ an emoji or a lone "..." is not a sentence.
 from __future__ import annotations
 
 import bisect
-import functools
 import itertools
 import random
 import re
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from crabkit import text
+from crabkit._memo import per_text
 
 from ._ifeval import get_int, get_str
 from .base import ConstraintType
@@ -167,7 +167,7 @@ def _kinds(lines: list[str]) -> tuple[list[str], list[re.Match[str] | None], int
     return kinds, matches, code_blocks, tables
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
+@per_text(_CACHE_SIZE)
 def _sentence_starts(response: str) -> tuple[int, ...]:
     """Where the whole response's Punkt sentences start (once per response, for all its blocks)."""
     return tuple(start for start, _ in text.sentence_spans(response))
@@ -208,7 +208,7 @@ def _has_word(s: str) -> bool:
     return s[:1].isalnum() or _HAS_WORD.search(s) is not None
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
+@per_text(_CACHE_SIZE)
 def layout(response: str) -> Layout:
     """The markdown layout of ``response`` (memoised: every type inferring on one response shares it)."""
     raw = response.split("\n")
