@@ -1,20 +1,23 @@
 """Client throughput against a loopback OpenAI stub that answers after a fixed delay.
 
 With C requests in flight and a server latency of L seconds, Little's law caps throughput at C/L
-(64 / 0.05 s = 1,280 req/s): a client reaching that limit adds no overhead of its own. The stub runs
-in its own process so client and server do not share one GIL. By default it is ``bench/lean_stub.py``
-(a bare asyncio protocol, ~80 us CPU per request): on a 2-core machine the stub's CPU is taken from
-the client, and a real engine runs elsewhere; ``--stub uvicorn`` runs the HTTP server vLLM and
-SGLang answer through, ``--stub aiohttp`` the test server (aiohttp's web framework, ~185 us per
-request). Each transport sends the same
-requests through the same worker pool; ratios are against the openai SDK with its default transport.
-Each transport runs in a fresh interpreter. CPU columns give client and stub CPU time per request (less sensitive to other load on the machine
-than req/s, which drops whenever another process takes a core). Each transport first sends
-``--warmup`` untimed requests (imports and first-call paths are not throughput). Even a client that
-costs nothing stays under the limit: all 64 workers start together, so 2,000 requests take 32
+(64 / 0.05 s = 1,280 req/s): a client reaching that limit adds no overhead of its own. Even a client
+that costs nothing stays under it here: all 64 workers start together, so 2,000 requests take 32
 rounds of 50 ms (2000/64 = 31.25), 97.7% of the limit; a bare asyncio-protocol client measured ~94%.
 
-    .venv/bin/python bench/llm_client.py [--requests 2000] [--concurrency 64] [--delay 0.05]
+The stub runs in its own process so client and server do not share one GIL. By default it is
+``bench/lean_stub.py`` (a bare asyncio protocol, ~80 us CPU per request): on a 2-core machine the
+stub's CPU is taken from the client, and a real engine runs elsewhere. ``--stub uvicorn`` runs the
+HTTP server vLLM and SGLang answer through, ``--stub aiohttp`` the test server (aiohttp's web
+framework, ~185 us per request).
+
+Each transport sends the same requests through the same worker pool, in a fresh interpreter, after
+``--warmup`` untimed requests (imports and first-call paths are not throughput); ratios are against
+the openai SDK with its default transport. CPU columns give client and stub CPU time per request
+(less sensitive to other load on the machine than req/s, which drops whenever another process takes
+a core).
+
+    .venv/bin/python bench/llm_client.py [--requests 2000] [--concurrency 64] [--delay 0.05] [--stub lean]
 """
 
 from __future__ import annotations

@@ -220,8 +220,6 @@ class NoMark(ConstraintType):
 _LEAD = re.compile(r"^[\s*_#>]+")
 _EMPHASIS = re.compile(r"[*_]+")
 _QUOTES = (("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"'))
-
-
 _NOT_PROSE_START = re.compile(r"^\s*(?:```|~~~|\||[-*+•]\s|\d+[.)]\s)")
 _CLAUSE_END = re.compile(r"[,.!?:;]$")
 _MIN_START_WORDS = 20

@@ -342,9 +342,6 @@ def parse_judge_answer(text: str, n: int) -> JudgeVerdict:
 
 # --- scoring ---------------------------------------------------------------------------------------
 
-
-
-
 @dataclass
 class JudgeParams:
     """Judge settings: greedy, room for the per-constraint reasoning before the final list."""
