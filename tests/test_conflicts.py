@@ -138,8 +138,18 @@ def test_forbidden_words_cannot_be_required():
     forbidden = {"forbidden_words": ["solar"]}
     assert conflicts("keywords:forbidden_words", "keywords:include", forbidden, {"keywords": ["solar cells"]})
     assert not conflicts(
-        "keywords:forbidden_words", "keywords:include", forbidden, {"keywords": ["solarium"]}
+        "keywords:forbidden_words", "keywords:include", forbidden, {"keywords": ["lunar cycle"]}
     )
+
+
+def test_a_forbidden_word_never_shares_a_stem_with_a_required_one():
+    # "Avoid 'plants'" beside "mention 'plant'" is a trap, not a request.
+    assert conflicts("keywords:forbidden_words", "keywords:existence", {"forbidden_words": ["plants"]},
+                     {"keywords": ["plant"]})  # fmt: skip
+    assert conflicts("keywords:forbidden_words", "keywords:frequency", {"forbidden_words": ["solar"]},
+                     {"keyword": "solarium", "frequency": 2, "relation": "at least"})  # fmt: skip
+    assert not conflicts("keywords:forbidden_words", "keywords:existence", {"forbidden_words": ["plan"]},
+                         {"keywords": ["planet"]})  # fmt: skip  (too short to be a stem)
 
 
 def test_long_required_words_break_a_word_length_limit():

@@ -1,5 +1,5 @@
-"""Back-translation for the 25 IFEval types: ``infer`` proposes only what ``check`` accepts, in the
-reference kwargs format, with human numbers; ``describe`` words it in several ways."""
+"""Back-translation for the 25 IFEval types: ``infer`` and ``candidates`` propose only what ``check``
+accepts, in the reference kwargs format, with human numbers; ``describe`` words it in several ways."""
 
 from __future__ import annotations
 
@@ -68,6 +68,24 @@ LETTER = (
 )
 
 # type -> (response, instruction) on which infer proposes params.
+# Other answers to the bees question: what a type may compare a response with (forbidden words
+# come from them: words they use and the response does without).
+OTHER_BEE_ANSWERS = (
+    "Bees share the location of flowers with a special movement called the waggle dance. The worker "
+    "bee wiggles its body in a straight line inside the hive, and the direction of that run tells "
+    "the others where to fly relative to the sun. Nectar and pollen make the trip worth it.",
+    "A scout bee that finds nectar goes back to the colony and performs a dance. The duration of "
+    "the waggle encodes distance, and its direction relative to gravity encodes the direction of "
+    "the sun. Other workers follow her movement and then fly off to collect the nectar and pollen.",
+)
+
+
+def _infer(type_id: str, response: str, rng: random.Random, instruction: str = "") -> dict | None:
+    """The first variant ``candidates`` proposes with other answers at hand (the pipeline's call)."""
+    found = get(type_id).candidates(response, rng, instruction, OTHER_BEE_ANSWERS)
+    return found[0] if found else None
+
+
 POSITIVE: dict[str, tuple[str, str]] = {
     "change_case:capital_word_frequency": (BEES, BEES_Q),
     "change_case:english_capital": (
@@ -208,23 +226,27 @@ def test_infer_proposes_params_the_check_accepts(type_id):
     t = get(type_id)
     response, instruction = POSITIVE[type_id]
     for seed in range(10):
+        variants = t.candidates(response, random.Random(seed), instruction, OTHER_BEE_ANSWERS)
+        assert variants, (type_id, seed)
+        for params in variants:
+            _assert_reference_format(type_id, params)
+            assert t.check(response, params), (type_id, params)
         params = t.infer(response, random.Random(seed), instruction)
-        assert params is not None, (type_id, seed)
-        _assert_reference_format(type_id, params)
-        assert t.check(response, params), (type_id, params)
+        assert params is None or t.check(response, params), (type_id, params)
 
 
 @pytest.mark.parametrize("type_id", IDS)
 def test_infer_proposes_nothing_when_the_response_shows_nothing(type_id):
     response, instruction = NEGATIVE[type_id]
     assert all(get(type_id).infer(response, random.Random(s), instruction) is None for s in range(10))
+    assert all(_infer(type_id, response, random.Random(s), instruction) is None for s in range(10))
 
 
 @pytest.mark.parametrize("type_id", IDS)
 def test_inference_and_wording_are_deterministic(type_id):
     t = get(type_id)
     response, instruction = POSITIVE[type_id]
-    first, again = (t.infer(response, random.Random(11), instruction) for _ in range(2))
+    first, again = (_infer(type_id, response, random.Random(11), instruction) for _ in range(2))
     assert first == again
     assert t.describe(first, random.Random(5)) == t.describe(first, random.Random(5))
 
@@ -243,6 +265,8 @@ def _mentioned(params: dict) -> list[str]:
             out.append(str(value))
     if "nth_paragraph" in params:
         out.remove(str(params["nth_paragraph"]))  # said as "third" or "paragraph 3": tested apart
+    if "prompt_to_repeat" in params:
+        out.remove(params["prompt_to_repeat"])  # the request is the rest of the prompt, not quoted again
     return out
 
 
@@ -253,7 +277,7 @@ def test_descriptions_vary_and_state_the_values(type_id):
     response, instruction = POSITIVE[type_id]
     seen: dict[str, set[str]] = {}
     for seed in range(40):
-        params = t.infer(response, random.Random(seed), instruction)
+        params = _infer(type_id, response, random.Random(seed), instruction)
         relation = next((params[k] for k in RELATION_KEYS if k in params), "")
         texts = {t.describe(params, random.Random(s)) for s in range(60)}
         seen.setdefault(relation, set()).update(texts)
@@ -313,12 +337,27 @@ def test_at_least_needs_the_floor():
     assert all(relation_bound(0, random.Random(s))[0] == "less than" for s in range(10))
 
 
-def test_word_bounds_are_nice_and_strict():
+def test_word_bounds_are_nice_and_keep_a_margin():
     t = get("length_constraints:number_words")
     response = " ".join(["word"] * 263)
     seen = {(p["relation"], p["num_words"]) for p in (t.infer(response, random.Random(s)) for s in range(40))}
-    assert seen <= {("at least", 250), ("at least", 200), ("less than", 275), ("less than", 300)}
+    # 5% (14 words) either side of 263, then rounded: a reader's count or another tokenizer's still fits.
+    assert seen <= {("at least", 225), ("at least", 200), ("less than", 300)}
     assert {r for r, _ in seen} == {"at least", "less than"}
+    variants = t.candidates(response, random.Random(0))
+    assert {v["relation"] for v in variants} == {"at least", "less than"}
+
+
+def test_sentence_bounds_hold_for_punkt_and_for_a_reader():
+    # Punkt reads each "1." as a sentence: 20 for Punkt, 10 for a reader.
+    t = get("length_constraints:number_sentences")
+    listed = "\n".join(f"{i}. Item number {i} is here." for i in range(1, 11))
+    for s in range(20):
+        for params in t.candidates(listed, random.Random(s)):
+            if params["relation"] == "at least":
+                assert params["num_sentences"] <= 9, params
+            else:
+                assert params["num_sentences"] > 20, params
 
 
 def test_ordinals():
@@ -418,19 +457,25 @@ def test_frequency_keywords_repeat_and_count_as_words():
         assert t.check(BEES, params)
 
 
-def test_forbidden_words_come_from_the_request_or_fillers_and_are_absent():
-    from crabkit.constraints.keywords import FILLER_WORDS
-
+def test_forbidden_words_are_what_other_answers_use_and_this_one_avoids():
     t = get("keywords:forbidden_words")
-    instruction = "Describe a relaxing holiday itinerary for the Greek islands."
-    words = set()
-    for s in range(40):
-        params = t.infer(BEES, random.Random(s), instruction)
-        assert 1 <= len(params["forbidden_words"]) <= 4
-        assert t.check(BEES, params)
-        words.update(params["forbidden_words"])
-    assert words <= {"describe", "relaxing", "holiday", "itinerary", "greek", "islands"} | set(FILLER_WORDS)
-    assert {"relaxing", "holiday", "itinerary"} <= words
+    variants = t.candidates(BEES, random.Random(0), BEES_Q, OTHER_BEE_ANSWERS)
+    assert variants and all(t.check(BEES, p) for p in variants)
+    words = {w for p in variants for w in p["forbidden_words"]}
+    assert words
+    for w in words:
+        assert w not in BEES.lower().split(), w
+        assert all(w in other.lower() for other in OTHER_BEE_ANSWERS), w
+        assert w[:5] not in {"honey", "flowe", "where"}, w  # never the request's own words
+
+
+def test_forbidden_words_need_other_answers_and_never_ban_the_request():
+    t = get("keywords:forbidden_words")
+    assert t.candidates(BEES, random.Random(0), BEES_Q) == []
+    # Every other answer says "flowers", but the request does too: not a ban a person would make.
+    others = ("Flowers tell bees nothing; bees tell bees about flowers.",) * 2
+    found = t.candidates(BEES + " Pollen.", random.Random(0), BEES_Q, others)
+    assert all("flowers" not in p["forbidden_words"] for p in found)
 
 
 def test_repeat_prompt_needs_an_answer_after_the_prompt():
@@ -473,10 +518,12 @@ def test_inferred_params_hold_on_every_seed_pair():
     seconds = dict.fromkeys(IDS, 0.0)
     broken = []
     for i, pair in enumerate(pairs):
+        others = [p["response"] for p in pairs[max(0, i - 3) : i]]
         for t in types:
             rng = random.Random(f"{i}:{t.id}")
             start = time.perf_counter()
-            params = t.infer(pair["response"], rng, pair["instruction"])
+            found = t.candidates(pair["response"], rng, pair["instruction"], others)
+            params = found[0] if found else None
             seconds[t.id] += time.perf_counter() - start
             if params is None:
                 continue

@@ -34,10 +34,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from crabkit import __version__
+from crabkit.backtranslate.contrast import ContrastConfig
+from crabkit.backtranslate.edits import EditConfig
 from crabkit.backtranslate.llm import LLMConfig
-from crabkit.backtranslate.rules import Backtranslated, RuleConfig, backtranslate_rules
+from crabkit.backtranslate.prepare import prepare_block
+from crabkit.backtranslate.rules import Backtranslated, RuleConfig
+from crabkit.compose.mix import mix_example
 from crabkit.compose.plan import ComposeConfig, compose_block
 from crabkit.records import Reject, Seed, content_id, dumps
+from crabkit.store import SeedStore
 
 __all__ = [
     "OUTPUT_FILES", "Block", "BlockOutput", "GenerateConfig", "RunResult", "generate", "plan_llm_requests",
@@ -78,6 +83,8 @@ class GenerateConfig:
     dedup: bool = True
     limit: int | None = None
     rules: RuleConfig = field(default_factory=RuleConfig)
+    edits: EditConfig = field(default_factory=EditConfig)
+    contrast: ContrastConfig = field(default_factory=ContrastConfig)
     compose: ComposeConfig = field(default_factory=ComposeConfig)
     mix: str | None = None
     mix_ratio: float = 0.0
@@ -229,17 +236,6 @@ class Progress:
             self.bar.close()
 
 
-def _count_lines(path: str) -> int | None:
-    p = Path(path)
-    if p.suffix != ".jsonl" or not p.is_file():
-        return None
-    n = 0
-    with open(p, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            n += chunk.count(b"\n")
-    return n
-
-
 def _merge(stats: dict[str, Any], delta: dict[str, Any]) -> None:
     for key, value in delta.items():
         if isinstance(value, dict):
@@ -283,24 +279,25 @@ class BlockOutput:
         return cls(index=d["index"], n_items=d["n_items"], files=d["files"], stats=d["stats"])
 
 
-def _blocks(items: Iterable[Seed | Reject], consumed: int, block_index: int, block_size: int) -> Iterator[Block]:
-    """Cut the filtered input into blocks of ``block_size`` seeds, skipping the ``consumed`` items a
-    checkpoint already covers; block indices continue from ``block_index``."""
+def _blocks(items: Iterable[Seed | Reject], block_index: int, block_size: int) -> Iterator[Block]:
+    """Cut the filtered input (in request order, see ``SeedStore``) into blocks of about
+    ``block_size`` seeds; block indices start at ``block_index``. A block ends where a request's
+    answers end, so siblings stay together, unless that would make it twice ``block_size``."""
     seeds: list[Seed] = []
     rejects: list[Reject] = []
     n_items = 0
-    for i, item in enumerate(items):
-        if i < consumed:
-            continue
+    for item in items:
+        if isinstance(item, Seed) and seeds and len(seeds) >= block_size and (
+            item.request_key != seeds[-1].request_key or len(seeds) >= 2 * block_size
+        ):
+            yield Block(block_index, seeds, rejects, n_items)
+            block_index += 1
+            seeds, rejects, n_items = [], [], 0
         n_items += 1
         if isinstance(item, Reject):
             rejects.append(item)
         else:
             seeds.append(item)
-        if len(seeds) >= block_size:
-            yield Block(block_index, seeds, rejects, n_items)
-            block_index += 1
-            seeds, rejects, n_items = [], [], 0
     if n_items:
         yield Block(block_index, seeds, rejects, n_items)
 
@@ -313,7 +310,7 @@ def process_block(block: Block, cfg: GenerateConfig, backend: Any = None) -> Blo
     May raise ``BudgetExhausted`` (``--max-requests``): then nothing of the block is kept.
     """
     types = cfg.rules.types()
-    results: list[Backtranslated] = [backtranslate_rules(s, cfg.seed, types) for s in block.seeds]
+    results: list[Backtranslated] = prepare_block(block.seeds, cfg.seed, types, cfg.edits, cfg.contrast)
     stats: dict[str, Any] = {}
     rejects = block.rejects
     if backend is not None:
@@ -327,9 +324,14 @@ def process_block(block: Block, cfg: GenerateConfig, backend: Any = None) -> Blo
             "id": bt.seed.id,
             "origin": bt.seed.origin,
             "instruction": bt.seed.instruction,
-            "response": bt.seed.response,
+            "response": bt.response,
             "constraints": [c.to_json() for c in bt.constraints],
         }
+        if bt.edit is not None:
+            row["edit"] = bt.edit
+            if bt.response != bt.seed.response:
+                row["original_response"] = bt.seed.response
+            _add(stats.setdefault("edits", {}), bt.edit)
         if bt.refined_instruction is not None:
             row["refined_instruction"] = bt.refined_instruction
         rows.append(row)
@@ -413,15 +415,19 @@ def generate(
     block_index = state["block_index"] if state else 0
     stats = state["stats"] if state else _empty_stats(use_llm)
     mix_consumed = state.get("mix_consumed", 0) if state else 0
+    # The whole input is read (into the store) before any output file is opened for writing.
+    store = SeedStore()
+    try:
+        store.extend(_items(cfg))
+    except BaseException:
+        store.close()
+        raise
     outputs = _Outputs(out, state["offsets"] if state else None)
-
-    items = _items(cfg)
     mix_iter = _mix_items(cfg) if cfg.mix and cfg.mix_ratio > 0 else None
     if mix_iter:
         for _ in range(mix_consumed):
             next(mix_iter, None)
-    total = _count_lines(cfg.input)
-    bar = Progress(total if cfg.limit is None else None, consumed, progress)
+    bar = Progress(len(store), consumed, progress)
     llm_backend = _llm_backend(cfg, out, backend) if use_llm and engine is None else None
 
     def checkpoint(done: bool = False) -> None:
@@ -457,9 +463,7 @@ def generate(
                 if m is None:
                     break
                 mix_consumed += 1
-                msgs = [{"role": h.role, "content": h.content} for h in m.history]
-                msgs += [{"role": "user", "content": m.instruction}, {"role": "assistant", "content": m.response}]
-                mixed.append({"id": f"{m.id}-mix", "kind": "mix", "seed_id": m.id, "messages": msgs})
+                mixed.append(mix_example(m))
                 _add(stats["examples"], "mix")
             train += _lines(mixed)
         outputs.write("constraints.jsonl", block.files["constraints.jsonl"])
@@ -472,7 +476,7 @@ def generate(
         bar.update(block.n_items)
 
     try:
-        blocks = _blocks(items, consumed, block_index, cfg.block_size)
+        blocks = _blocks(store.ordered(consumed), block_index, cfg.block_size)
         if engine is None:
             processed: Iterator[BlockOutput] = (process_block(b, cfg, llm_backend) for b in blocks)
         else:
@@ -493,6 +497,7 @@ def generate(
     finally:
         bar.close()
         outputs.close()
+        store.close()
         if llm_backend is not None:
             _write_llm_usage(out, llm_backend)
             llm_backend.close()
@@ -561,26 +566,19 @@ def plan_llm_requests(cfg: GenerateConfig, out_dir: str | Path) -> dict[str, Any
         raise ValueError("--dry-run needs an LLM backend (--llm openai|local|vllm|scripted)")
     backend = build_backend(cfg.llm, out_dir, dry_run=True)
     records = judge_tokens = 0
+    types = cfg.rules.types()
     try:
-        block: list[Backtranslated] = []
-
-        def count(block: list[Backtranslated]) -> None:
-            nonlocal judge_tokens
-            backend.generate([r for _, _, r in stage_one_requests(block, cfg.llm, cfg.seed)])
-            if cfg.llm.soft and cfg.llm.judge:
-                for bt in block:
-                    probe = judge_request(bt.seed.instruction, bt.seed.response, "x" * 60, cfg.llm, cfg.seed)
-                    judge_tokens += _EST_SOFT_PER_RECORD * math.ceil(probe.prompt_chars() / 4)
-
-        for item in _items(cfg):
-            if isinstance(item, Seed):
-                records += 1
-                block.append(Backtranslated(seed=item, constraints=[]))
-                if len(block) >= cfg.block_size:
-                    count(block)
-                    block = []
-        if block:
-            count(block)
+        with SeedStore() as store:
+            store.extend(_items(cfg))
+            for block in _blocks(store.ordered(), 0, cfg.block_size):
+                # The same rules and edits as the run, so the requests are the ones it would send.
+                prepared = prepare_block(block.seeds, cfg.seed, types, cfg.edits, cfg.contrast)
+                records += len(prepared)
+                backend.generate([r for _, _, r in stage_one_requests(prepared, cfg.llm, cfg.seed)])
+                if cfg.llm.soft and cfg.llm.judge:
+                    for bt in prepared:
+                        probe = judge_request(bt.seed.instruction, bt.response, "x" * 60, cfg.llm, cfg.seed)
+                        judge_tokens += _EST_SOFT_PER_RECORD * math.ceil(probe.prompt_chars() / 4)
         s = backend.stats
     finally:
         backend.close()

@@ -19,6 +19,15 @@ def content_id(*parts: str) -> str:
     return h.hexdigest()[:16]
 
 
+def _copy(value: Any) -> Any:
+    """A copy of a JSON-like value (dicts and lists copied all the way down)."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_copy(v) for v in value]
+    return value
+
+
 def dumps(obj: Any) -> str:
     """Canonical JSON line: stable key order and no ASCII escaping, so equal records are equal bytes."""
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -51,6 +60,13 @@ class Seed:
             turns = [f"{m.role}\x00{m.content}" for m in self.history]
             self.id = content_id(*turns, self.instruction, self.response)
 
+    @property
+    def request_key(self) -> str:
+        """The request this seed answers (its turns, case and spacing aside): seeds with the same
+        key are siblings, other answers to one request."""
+        turns = [f"{m.role}\x00{' '.join(m.content.split()).casefold()}" for m in self.history]
+        return content_id("request", *turns, " ".join(self.instruction.split()).casefold())
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -80,6 +96,8 @@ class Constraint:
 
     ``type`` is a registry id for verifiable constraints (``params`` holds its arguments), or
     ``soft:<kind>`` for an LLM-written one (``params`` is empty and ``text`` is the constraint).
+    ``contrast``, once measured, says how many other answers also satisfy it: ``{"siblings":
+    [passed, of], "others": [passed, of]}`` (answers to the same request, and to other requests).
     """
 
     type: str
@@ -89,15 +107,23 @@ class Constraint:
     source: str = "rule"
     ifeval_id: str | None = None
     ifeval_kwargs: dict[str, Any] | None = None
+    contrast: dict[str, list[int]] | None = None
 
     @property
     def family(self) -> str:
         return self.type.split(":", 1)[0]
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        if d["ifeval_id"] is None:
-            del d["ifeval_id"], d["ifeval_kwargs"]
+        # By hand: dataclasses.asdict deep-copies every value and costs more than the whole rest
+        # of writing a record. Params are plain JSON values, copied one level (as asdict would).
+        d: dict[str, Any] = {
+            "type": self.type, "params": _copy(self.params), "text": self.text, "verified": self.verified,
+            "source": self.source,
+        }  # fmt: skip
+        if self.ifeval_id is not None:
+            d["ifeval_id"], d["ifeval_kwargs"] = self.ifeval_id, _copy(self.ifeval_kwargs)
+        if self.contrast is not None:
+            d["contrast"] = {k: list(v) for k, v in self.contrast.items()}
         return d
 
     @classmethod

@@ -432,9 +432,9 @@ def stage_one_requests(
     out = []
     for i, it in enumerate(items):
         if _refinable(it, cfg):
-            out.append((i, "refine", refine_request(it.seed.instruction, it.seed.response, cfg, run_seed)))
+            out.append((i, "refine", refine_request(it.seed.instruction, it.response, cfg, run_seed)))
         if cfg.soft:
-            out.append((i, "soft", soft_request(it.seed.instruction, it.seed.response, cfg, run_seed)))
+            out.append((i, "soft", soft_request(it.seed.instruction, it.response, cfg, run_seed)))
     return out
 
 
@@ -503,7 +503,7 @@ def run_llm_stage(
 
     # 2. measurable checks (free), then one judge call for every remaining candidate
     def measurable_ok(i: int, text: str) -> bool:
-        verdict = jd.check_measurable(text, items[i].seed.response)
+        verdict = jd.check_measurable(text, items[i].response)
         if verdict is not None:
             _bump(stats, "soft_measurable", "passed" if verdict else "failed")
         return verdict is not False
@@ -519,7 +519,7 @@ def run_llm_stage(
     else:
         def judged(entries: list[tuple[int, str, str]], what: str, verdict_stat: str):
             """Judge every (record, type, text) in one call; yield the readable verdicts."""
-            requests = [jd.judge_request(items[i].seed.instruction, items[i].seed.response, t, cfg, run_seed)
+            requests = [jd.judge_request(items[i].seed.instruction, items[i].response, t, cfg, run_seed)
                         for i, _, t in entries]
             for (i, name, t), res in zip(entries, _call(backend, requests)):
                 if not res.ok:

@@ -3,6 +3,11 @@
 Each (record, type) pair gets its own random stream derived from the run seed, the record id and
 the type id, so a record's constraints do not depend on record order, on resuming, or on which
 other types are registered.
+
+A type may offer several variants of its params (``candidates``: a lower bound, an upper bound, a
+band...); every variant is described and verified here, and ``Backtranslated.constraints`` holds
+the first of each type until :mod:`crabkit.backtranslate.contrast` picks the one other answers fail
+most often.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import hashlib
 import logging
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from crabkit.constraints import ConstraintType, all_types
@@ -37,13 +42,29 @@ class RuleConfig:
 
 @dataclass
 class Backtranslated:
-    """A seed with the constraints its response satisfies, and counts of what went wrong."""
+    """A seed with the constraints its response satisfies, and counts of what went wrong.
+
+    ``response`` is what the constraints hold for: the seed's own response, or its edited form
+    (``edit`` names the edit; ``seed.response`` keeps the original). ``candidates`` holds every
+    verified variant per type (``constraints`` one of each); ``passed_by`` maps a chosen
+    constraint's type to the indexes of the contrast answers that also satisfy it.
+    """
 
     seed: Seed
     constraints: list[Constraint]
     infer_errors: list[str] = field(default_factory=list)
     verify_failures: list[str] = field(default_factory=list)
     refined_instruction: str | None = None
+    response: str = ""
+    edit: str | None = None
+    candidates: dict[str, list[Constraint]] = field(default_factory=dict, repr=False)
+    passed_by: dict[str, frozenset[int]] = field(default_factory=dict, repr=False)
+    contrast_size: int = 0
+    salt: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.response:
+            self.response = self.seed.response
 
 
 _MASK64 = (1 << 64) - 1
@@ -148,62 +169,89 @@ def backtranslate_rules(
     run_seed: int,
     types: Iterable[ConstraintType] | None = None,
     timings: dict[str, float] | None = None,
+    *,
+    response: str | None = None,
+    contrast: Sequence[str] = (),
+    salt: str = "",
+    describe: bool = True,
 ) -> Backtranslated:
     """Infer, describe and verify every verifiable constraint ``seed.response`` satisfies.
 
+    ``response``: back-translate this text instead (an edited form of the seed's response).
+    ``contrast``: other plausible answers, which some types read to find what sets this one apart.
+    ``salt`` varies the random streams (an edited response draws its own).
+    ``describe=False`` leaves the wording to :func:`describe_constraints` (called once the variant
+    of each type is chosen, so only the chosen ones are worded).
     ``timings``, when given, gains each type's CPU seconds (infer, describe and verify); analyses
     shared by several types (layout, sentences, word counts) count for the first type that asks.
     """
-    if timings is not None:
-        return _timed(seed, run_seed, types, timings)
-    out = Backtranslated(seed=seed, constraints=[])
-    record_key = _record_key(run_seed, seed.id)
+    out = Backtranslated(seed=seed, constraints=[], response=response or seed.response)
+    out.salt = salt
+    record_key = _record_key(run_seed, seed.id + salt)
     rng = _StreamRandom(0)
     for ctype in types if types is not None else all_types():
-        _one_type(seed, ctype, rng, record_key, out)
+        if timings is None:
+            _one_type(out, ctype, rng, record_key, contrast)
+        else:
+            start = time.process_time()
+            _one_type(out, ctype, rng, record_key, contrast)
+            timings[ctype.id] = timings.get(ctype.id, 0.0) + time.process_time() - start
+    if describe:
+        describe_constraints(out, run_seed)
     return out
 
 
-def _timed(
-    seed: Seed, run_seed: int, types: Iterable[ConstraintType] | None, timings: dict[str, float]
-) -> Backtranslated:
-    out = Backtranslated(seed=seed, constraints=[])
-    record_key = _record_key(run_seed, seed.id)
+_DESCRIBE = "describe"
+
+
+def describe_constraints(bt: Backtranslated, run_seed: int) -> None:
+    """Word every rule constraint of ``bt`` that has no text yet, each type with its own stream."""
+    record_key = _record_key(run_seed, bt.seed.id + bt.salt)
     rng = _StreamRandom(0)
-    for ctype in types if types is not None else all_types():
-        start = time.process_time()
-        _one_type(seed, ctype, rng, record_key, out)
-        timings[ctype.id] = timings.get(ctype.id, 0.0) + time.process_time() - start
-    return out
+    from crabkit.constraints import get
+
+    for c in bt.constraints:
+        if c.text or c.source != "rule":
+            continue
+        rng.seed(record_key ^ _type_key(c.type) ^ _type_key(_DESCRIBE))
+        try:
+            c.text = get(c.type).describe(c.params, rng)
+        except Exception as exc:  # noqa: BLE001  (a describe bug must not kill the run)
+            log.warning("describe bug: %s on record %s: %r", c.type, bt.seed.id, exc)
+            bt.infer_errors.append(c.type)
+    bt.constraints = [c for c in bt.constraints if c.text or c.source != "rule"]
 
 
 def _one_type(
-    seed: Seed, ctype: ConstraintType, rng: _StreamRandom, record_key: int, out: Backtranslated
+    out: Backtranslated, ctype: ConstraintType, rng: _StreamRandom, record_key: int, contrast: Sequence[str]
 ) -> None:
-    """Infer, describe and verify one type on one record, adding the result (or the failure) to ``out``."""
+    """Infer, describe and verify one type on one record, adding the results (or the failure) to ``out``."""
     rng.seed(record_key ^ _type_key(ctype.id))  # a fresh stream per type (see _rng)
+    seed, response = out.seed, out.response
     try:
-        params = ctype.infer(seed.response, rng, seed.instruction)
-        if params is None:
-            return
-        text = ctype.describe(params, rng)
+        found = ctype.candidates(response, rng, seed.instruction, contrast)
     except Exception as exc:  # noqa: BLE001  (an infer bug must not kill the run; it is counted and reported)
         log.warning("infer bug: %s on record %s: %r", ctype.id, seed.id, exc)
         out.infer_errors.append(ctype.id)
         return
-    c = Constraint(
-        type=ctype.id,
-        params=dict(params),
-        text=text,
-        verified=False,
-        source="rule",
-        ifeval_id=ctype.ifeval_id,
-        ifeval_kwargs=ctype.to_kwargs(params) if ctype.ifeval_id else None,
-    )
-    if _verify_with(ctype, seed.response, c):  # the registry's type for c.type, already at hand
-        c.verified = True
-        out.constraints.append(c)
-    else:
-        # infer promised a constraint the response does not meet: a bug, dropped loudly.
-        log.warning("verify failure (infer bug): %s %r on record %s", ctype.id, params, seed.id)
-        out.verify_failures.append(ctype.id)
+    kept = []
+    for params in found:
+        c = Constraint(
+            type=ctype.id,
+            params=dict(params),
+            text="",
+            verified=False,
+            source="rule",
+            ifeval_id=ctype.ifeval_id,
+            ifeval_kwargs=ctype.to_kwargs(params) if ctype.ifeval_id else None,
+        )
+        if _verify_with(ctype, response, c):  # the registry's type for c.type, already at hand
+            c.verified = True
+            kept.append(c)
+        else:
+            # infer promised a constraint the response does not meet: a bug, dropped loudly.
+            log.warning("verify failure (infer bug): %s %r on record %s", ctype.id, params, seed.id)
+            out.verify_failures.append(ctype.id)
+    if kept:
+        out.constraints.append(kept[0])
+        out.candidates[ctype.id] = kept

@@ -3,6 +3,11 @@
 Composition works on blocks (chunks) of records so that demonstrations can be drawn from
 neighbouring records while memory stays flat. Each block has its own rng derived from the run seed
 and the block index, so a resumed run composes every block exactly as an uninterrupted one would.
+
+Per record: a reverse example (``reverse_ratio``; canonical target, see ``reverse.py``) or a forward
+one (see ``forward.py``): an edited record always asks for its edit's constraint; a record edited
+with ``repeat_prompt`` gets the composed request repeated at the start of its response. Every row of
+``train.jsonl`` lists its constraints (type, params, text), its prompt shape and its edit.
 """
 
 from __future__ import annotations
@@ -14,22 +19,37 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crabkit.backtranslate.rules import Backtranslated
+from crabkit.records import Constraint
 
-from .forward import ForwardConfig, forward_prompt, sample_constraints, sample_k
-from .reverse import reverse_prompt, reverse_target
+from .forward import Balance, ForwardConfig, cover, forward_prompt, sample_constraints, sample_k
+from .mix import history_messages
+from .reverse import canonical_constraints, reverse_prompt, reverse_target
 from .templates import REVERSE_FORMATS
 
-__all__ = ["ComposeConfig", "Composed", "compose_block"]
+__all__ = ["ComposeConfig", "Composed", "compose_block", "constraint_rows"]
+
+REPEAT = "combination:repeat_prompt"
 
 
 @dataclass
 class ComposeConfig:
     reverse_ratio: float = 0.3
     reverse_formats: tuple[str, ...] = tuple(REVERSE_FORMATS)
+    #: Most constraints in a reverse target.
+    reverse_most: int = 6
     #: Share of forward examples drawn only from IFEval-typed constraints, so that enough rows
     #: land in ifeval_ground_truth.jsonl for scoring and RL with verifiable rewards.
     ifeval_only_rate: float = 0.25
     forward: ForwardConfig = field(default_factory=ForwardConfig)
+
+    def __post_init__(self) -> None:
+        for name in ("reverse_ratio", "ifeval_only_rate"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ValueError(f"compose.{name} must be a number between 0 and 1, got {value!r}")
+        unknown = sorted(set(self.reverse_formats) - set(REVERSE_FORMATS))
+        if unknown or not self.reverse_formats:
+            raise ValueError(f"compose.reverse_formats: choose from {', '.join(REVERSE_FORMATS)}")
 
 
 @dataclass
@@ -42,7 +62,20 @@ class Composed:
     skipped_no_constraints: int = 0
 
 
-def _ifeval_row(item: Backtranslated, prompt: str, chosen: Sequence) -> dict[str, Any] | None:
+def constraint_rows(constraints: Sequence[Constraint]) -> list[dict[str, Any]]:
+    """What a ``train.jsonl`` row says it asks: type, params and wording of each constraint."""
+    rows = []
+    for c in constraints:
+        row: dict[str, Any] = {"type": c.type, "params": c.params, "text": c.text, "source": c.source}
+        if c.ifeval_id:
+            row["ifeval_id"], row["ifeval_kwargs"] = c.ifeval_id, c.ifeval_kwargs
+        rows.append(row)
+    return rows
+
+
+def _ifeval_row(
+    item: Backtranslated, prompt: str, chosen: Sequence[Constraint], response: str
+) -> dict[str, Any] | None:
     if not chosen or any(c.ifeval_id is None for c in chosen):
         return None
     return {
@@ -51,16 +84,61 @@ def _ifeval_row(item: Backtranslated, prompt: str, chosen: Sequence) -> dict[str
         "prompt": prompt,
         "instruction_id_list": [c.ifeval_id for c in chosen],
         "kwargs": [c.ifeval_kwargs for c in chosen],
-        "response": item.seed.response,
+        "response": response,
     }
 
 
-def _history(item: Backtranslated) -> list[dict[str, str]]:
-    msgs = []
-    if item.seed.meta.get("system"):
-        msgs.append({"role": "system", "content": str(item.seed.meta["system"])})
-    msgs.extend({"role": m.role, "content": m.content} for m in item.seed.history)
-    return msgs
+def _edit_constraint(item: Backtranslated) -> list[Constraint]:
+    """The constraint an edited record must ask for (its edit's target), if any."""
+    if item.edit is None:
+        return []
+    from crabkit.backtranslate.edits import EDITS
+
+    target = EDITS[item.edit].target
+    return [c for c in item.constraints if c.type == target][:1]
+
+
+def _repeat_prompt(
+    item: Backtranslated, instruction: str, chosen: list[Constraint], rng: random.Random, shape: str
+) -> tuple[str, str, list[Constraint]]:
+    """The prompt, response and constraints of a forward example whose answer first repeats the
+    request: the request is composed without the repeat sentence, put before the response, and
+    every other constraint is checked again on that longer response (those that fail are dropped)."""
+    from crabkit.backtranslate.rules import verify_constraint
+    from crabkit.constraints import get
+    from crabkit.constraints.conflicts import conflicts
+
+    others = [c for c in chosen if not conflicts(REPEAT, c.type, None, c.params)]
+    for _ in range(len(others) + 1):
+        request = forward_prompt(instruction, others, rng, shape)
+        response = f"{request}\n\n{item.response}"
+        kept = [c for c in others if verify_constraint(response, c)]
+        if kept == others:
+            break
+        others = kept
+    ctype = get(REPEAT)
+    params = {"prompt_to_repeat": request}
+    repeat = Constraint(
+        REPEAT, params, ctype.describe(params, rng), ctype.check(response, params), "rule",
+        ctype.ifeval_id, ctype.to_kwargs(params),
+    )  # fmt: skip
+    return f"{request}\n\n{repeat.text}", response, [*others, repeat]
+
+
+def _shape(n: int, cfg: ForwardConfig, rng: random.Random) -> str:
+    table = cfg.shapes_few if n <= cfg.few[1] else cfg.shapes_many
+    names = sorted(table)
+    return rng.choices(names, weights=[table[k] for k in names])[0]
+
+
+def _take_demo(queue: deque[Backtranslated], request_key: str) -> Backtranslated | None:
+    """A demonstration from the far end of the queue (never an answer to the same request)."""
+    for k in range(len(queue) - 1, -1, -1):
+        if queue[k].seed.request_key != request_key:
+            demo = queue[k]
+            del queue[k]
+            return demo
+    return None
 
 
 def compose_block(
@@ -72,14 +150,15 @@ def compose_block(
     queue = deque(it for it in items if it.constraints)
     out.skipped_no_constraints = len(items) - len(queue)
     fcfg = cfg.forward
+    balance = Balance.of([it.constraints for it in queue], fcfg.most_share)
     while queue:
         item = queue.popleft()
         instruction = item.refined_instruction or item.seed.instruction
-        if rng.random() < cfg.reverse_ratio:
+        forced = _edit_constraint(item)
+        if item.edit != "repeat_prompt" and rng.random() < cfg.reverse_ratio:
             fmt = rng.choice(cfg.reverse_formats)
-            k = sample_k(len(item.constraints), fcfg, rng)
-            chosen = sample_constraints(item.constraints, k, rng, fcfg.weights)
-            user = reverse_prompt(item.seed.instruction, item.seed.response, fmt, rng)
+            chosen = canonical_constraints(item.constraints, cfg.reverse_most, forced)
+            user = reverse_prompt(item.seed.instruction, item.response, fmt, rng)
             target = reverse_target(chosen, fmt, item.refined_instruction)
             out.examples.append(
                 {
@@ -87,31 +166,48 @@ def compose_block(
                     "kind": "reverse",
                     "seed_id": item.seed.id,
                     "constraint_types": [c.type for c in chosen],
-                    "messages": [*_history(item), {"role": "user", "content": user},
+                    "constraints": constraint_rows(chosen),
+                    "edit": item.edit,
+                    "messages": [*history_messages(item.seed), {"role": "user", "content": user},
                                  {"role": "assistant", "content": target}],
                 }
-            )
+            )  # fmt: skip
             continue
         pool = item.constraints
-        if rng.random() < cfg.ifeval_only_rate:
+        if not forced and rng.random() < cfg.ifeval_only_rate:
             pool = [c for c in pool if c.ifeval_id] or pool
-        k = sample_k(len(pool), fcfg, rng)
-        chosen = sample_constraints(pool, k, rng, fcfg.weights)
+        k = max(sample_k(len(pool), fcfg, rng), len(forced))
+        few = k <= fcfg.few[1]
+        chosen = sample_constraints(pool, k, rng, fcfg.weights, forced=forced, balance=balance)
+        most = fcfg.few[1] if few else fcfg.many[1]
+        chosen = cover(chosen, pool, item.passed_by, item.contrast_size, most, forced, fcfg.weights, balance)
+        shape = _shape(len(chosen) + (item.edit == "repeat_prompt"), fcfg, rng)
+        response = item.response
+        if item.edit == "repeat_prompt":
+            prompt, response, chosen = _repeat_prompt(item, instruction, chosen, rng, shape)
+        else:
+            prompt = forward_prompt(instruction, chosen, rng, shape)
+        balance.record(chosen)
         out.k_hist[len(chosen)] = out.k_hist.get(len(chosen), 0) + 1
-        messages = _history(item)
+        messages = history_messages(item.seed)
         n_demos = rng.randint(*fcfg.demos) if rng.random() < fcfg.demo_rate else 0
         demo_ids = []
-        for _ in range(min(n_demos, len(queue))):
-            demo = queue.pop()  # taken from the far end: a demonstration is never also a main example
+        for _ in range(n_demos):
+            demo = _take_demo(queue, item.seed.request_key)  # never also a main example
+            if demo is None:
+                break
+            demo_forced = [] if demo.edit == "repeat_prompt" else _edit_constraint(demo)
             k_demo = rng.randint(1, max(1, min(len(demo.constraints), len(chosen) - 1)))
-            demo_chosen = sample_constraints(demo.constraints, k_demo, rng, fcfg.weights)
+            demo_chosen = sample_constraints(
+                demo.constraints, max(k_demo, len(demo_forced)), rng, fcfg.weights, forced=demo_forced
+            )
             demo_instr = demo.refined_instruction or demo.seed.instruction
-            messages.append({"role": "user", "content": forward_prompt(demo_instr, demo_chosen, rng)})
-            messages.append({"role": "assistant", "content": demo.seed.response})
+            demo_prompt = forward_prompt(demo_instr, demo_chosen, rng, _shape(len(demo_chosen), fcfg, rng))
+            messages.append({"role": "user", "content": demo_prompt})
+            messages.append({"role": "assistant", "content": demo.response})
             demo_ids.append(demo.seed.id)
-        prompt = forward_prompt(instruction, chosen, rng)
         messages.append({"role": "user", "content": prompt})
-        messages.append({"role": "assistant", "content": item.seed.response})
+        messages.append({"role": "assistant", "content": response})
         out.examples.append(
             {
                 "id": f"{item.seed.id}-fwd",
@@ -119,10 +215,13 @@ def compose_block(
                 "seed_id": item.seed.id,
                 "demo_seed_ids": demo_ids,
                 "constraint_types": [c.type for c in chosen],
+                "constraints": constraint_rows(chosen),
+                "shape": shape,
+                "edit": item.edit,
                 "messages": messages,
             }
         )
-        row = _ifeval_row(item, prompt, chosen)
+        row = _ifeval_row(item, prompt, chosen, response)
         if row:
             out.ground_truth.append(row)
     return out

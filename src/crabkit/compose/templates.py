@@ -9,13 +9,19 @@ __all__ = [
     "LIST_STYLES",
     "REVERSE_FORMATS",
     "REVERSE_PROMPTS",
+    "SHAPES",
     "format_list",
     "join_forward",
+    "prompt_shape",
 ]
 
-# {instruction} and {constraints} (an already formatted list). At least ten, varied in register.
+#: How a prompt carries its constraints: ``inline`` as sentences right after the request, in its
+#: paragraph (IFEval's way); ``paragraph`` as sentences in a paragraph of their own; ``list`` as a
+#: list after the request; ``headed`` as a list under a heading ("Requirements:").
+SHAPES = ("inline", "paragraph", "list", "headed")
+
+# {instruction} and {constraints} (an already formatted list) under a heading. Varied in register.
 FORWARD_TEMPLATES: tuple[str, ...] = (
-    "{instruction}\n\n{constraints}",
     "{instruction}\n\nRequirements:\n{constraints}",
     "{instruction}\n\nPlease follow these constraints:\n{constraints}",
     "{instruction}\n\nYour answer must satisfy all of the following:\n{constraints}",
@@ -29,7 +35,7 @@ FORWARD_TEMPLATES: tuple[str, ...] = (
     "{instruction}\n\nImportant - stick to these guidelines:\n{constraints}",
 )
 
-LIST_STYLES: tuple[str, ...] = ("numbered", "dash", "star", "paren", "prose")
+LIST_STYLES: tuple[str, ...] = ("numbered", "dash", "star", "paren")
 
 
 def _sentence(text: str) -> str:
@@ -52,13 +58,62 @@ def format_list(items: list[str], style: str) -> str:
     raise ValueError(f"unknown list style {style!r}; choose from {', '.join(LIST_STYLES)}")
 
 
-def join_forward(instruction: str, constraint_texts: list[str], rng: random.Random) -> str:
-    """The instruction followed by its constraints, in one of the templates and list styles."""
+def _can_inline(instruction: str) -> bool:
+    """A one-paragraph request can take its constraints as sentences of the same paragraph; one
+    that ends in a code block, a quotation or data cannot."""
+    return "\n" not in instruction and not instruction.endswith((":", "```", '"', "'"))
+
+
+def join_forward(
+    instruction: str, constraint_texts: list[str], rng: random.Random, shape: str | None = None
+) -> str:
+    """The instruction with its constraints in ``shape`` (see ``SHAPES``; drawn when None)."""
+    instruction = instruction.strip()
     if not constraint_texts:
         return instruction
+    if shape is None:
+        shape = rng.choice(SHAPES)
+    if shape == "inline" and not _can_inline(instruction):
+        shape = "paragraph"
+    if shape == "inline":
+        return f"{_sentence(instruction)} {format_list(constraint_texts, 'prose')}"
+    if shape == "paragraph":
+        return f"{instruction}\n\n{format_list(constraint_texts, 'prose')}"
     style = rng.choice(LIST_STYLES)
-    template = rng.choice(FORWARD_TEMPLATES)
-    return template.format(instruction=instruction.strip(), constraints=format_list(constraint_texts, style))
+    if shape == "list":
+        return f"{instruction}\n\n{format_list(constraint_texts, style)}"
+    if shape == "headed":
+        template = rng.choice(FORWARD_TEMPLATES)
+        return template.format(instruction=instruction, constraints=format_list(constraint_texts, style))
+    raise ValueError(f"unknown prompt shape {shape!r}; choose from {', '.join(SHAPES)}")
+
+
+def prompt_shape(prompt: str, constraint_texts: list[str]) -> str | None:
+    """Which of ``SHAPES`` a composed prompt has, read from its text (None: the texts are not all in it)."""
+    import re
+
+    lines = prompt.split("\n")
+    where = []
+    for t in constraint_texts:
+        t = t.strip()
+        row = next((i for i, line in enumerate(lines) if t in line or _sentence(t) in line), None)
+        if row is None:
+            return None
+        where.append(row)
+    if not where:
+        return None
+    first = min(where)
+    listed = any(re.match(r"^\s*(?:[-*+\u2022]|\d{1,3}[.)]|\([a-z]\))\s", lines[i]) for i in where)
+    if listed:
+        header = first > 0 and lines[first - 1].rstrip().endswith(":")
+        return "headed" if header else "list"
+    if first > 0 and lines[first - 1].rstrip().endswith(":"):
+        return "headed"
+    line = lines[first]
+    opening = min(line.find(t.strip()) for t in constraint_texts if t.strip() in line) if any(
+        t.strip() in line for t in constraint_texts
+    ) else 0
+    return "inline" if opening > 0 else "paragraph"
 
 
 # Reverse task: given instruction + response, name the constraints the response satisfies.

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from crabkit import text
 from crabkit._memo import per_text
 
 from ._ifeval import compare, get_int, get_relation, language, upper_token_count
-from .base import ConstraintType
-from .length import relation_bound
-from .numbers import round_down_nice
+from .base import ConstraintType, choose, fill
+from .numbers import round_down_nice, upper_bound
 from .registry import register
 
 __all__ = ["CapitalWordFrequency", "EnglishCapital", "EnglishLowercase"]
@@ -127,17 +126,17 @@ class CapitalWordFrequency(ConstraintType):
     id = ifeval_id = "change_case:capital_word_frequency"
     phrasings_by_relation: ClassVar[dict[str, tuple[str, ...]]] = {
         "at least": (
-            "Use at least {capital_frequency} words written entirely in capital letters.",
-            "Make sure at least {capital_frequency} words in your response are in ALL CAPS.",
-            "Your answer should contain {capital_frequency} or more all-capital words.",
-            "Do not use fewer than {capital_frequency} fully capitalised words.",
-            "Include a minimum of {capital_frequency} words in all capital letters for emphasis.",
+            "Use at least {capital_frequency:~word|words} written entirely in capital letters.",
+            "Make sure at least {capital_frequency:~word|words} in your response {verb} in ALL CAPS.",
+            "Your answer should contain {capital_frequency:~all-capital word|all-capital words} or more.",
+            "Write at least {capital_frequency:~word|words} in full capitals.",
+            "Include a minimum of {capital_frequency:~word|words} in all capital letters for emphasis.",
         ),
         "less than": (
-            "Use fewer than {capital_frequency} words written entirely in capital letters.",
-            "Make sure less than {capital_frequency} words in your response are in ALL CAPS.",
-            "Your answer should contain under {capital_frequency} all-capital words.",
-            "Do not use {capital_frequency} or more fully capitalised words.",
+            "Use fewer than {capital_frequency:~word|words} written entirely in capital letters.",
+            "Make sure fewer than {capital_frequency:~word|words} in your response are in ALL CAPS.",
+            "Your answer should contain fewer than {capital_frequency:~all-capital word|all-capital words}.",
+            "Keep fully capitalised words to fewer than {capital_frequency}.",
             "Keep all-caps words rare: fewer than {capital_frequency} of them.",
         ),
     }
@@ -154,25 +153,38 @@ class CapitalWordFrequency(ConstraintType):
             return True
         return compare(upper_token_count(response), relation, frequency)
 
+    def likely(self, response: str, params: Mapping[str, Any]) -> bool:
+        """The cheap bounds decide, else the all-capital chunks stand in for the tokenizer's count."""
+        frequency = get_int(self.id, params, "capital_frequency")
+        relation = get_relation(self.id, params, "capital_relation")
+        chunks = _capital_chunks(response)
+        if relation == "at least" and chunks >= frequency:
+            return True
+        if relation == "less than" and _capital_letters(response) < frequency:
+            return True
+        return compare(chunks, relation, frequency)
+
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        found = self.candidates(response, rng, instruction)
+        return rng.choice(found) if found else None
+
+    def candidates(
+        self, response: str, rng: random.Random, instruction: str = "", contrast: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
         # Only responses that really write some words in capitals show a choice worth asking about
         # ("fewer than 5 all-caps words" of a text with none says nothing).
         acronyms = _capital_chunks(response)
         if not acronyms or _letter_words(response, _MIN_CAPITAL_WORDS) < _MIN_CAPITAL_WORDS:
-            return None
+            return []
         # Both bounds bracket the reference's count, so the params hold and check never needs
         # to run the tokenizer on what infer proposes.
+        out = [{"capital_relation": "at least", "capital_frequency": max(round_down_nice(acronyms, rng), 1)}]
         capitals = _capital_letters(response)
-        relations = ["at least"] + (["less than"] if capitals <= _FEW_CAPITALS else [])
-        if rng.choice(relations) == "at least":
-            return {
-                "capital_relation": "at least",
-                "capital_frequency": max(round_down_nice(acronyms, rng), 1),
-            }
-        found = relation_bound(capitals, rng, ("less than",))
-        assert found is not None  # "less than" always fits
-        return {"capital_relation": "less than", "capital_frequency": found[1]}
+        if capitals <= _FEW_CAPITALS:
+            out.append({"capital_relation": "less than", "capital_frequency": upper_bound(capitals, rng)})
+        return out
 
-    def describe(self, params: Mapping[str, Any], rng: random.Random) -> str:
+    def describe(self, params: Mapping[str, Any], rng: random.Random | None) -> str:
         relation = get_relation(self.id, params, "capital_relation")
-        return rng.choice(self.phrasings_by_relation[relation]).format(**params)
+        verb = "is" if params.get("capital_frequency") == 1 else "are"
+        return fill(choose(rng, self.phrasings_by_relation[relation]), verb=verb, **params)

@@ -57,16 +57,17 @@ class RepeatPrompt(ConstraintType):
     """The response starts with ``prompt_to_repeat``, ignoring case and surrounding whitespace."""
 
     id = ifeval_id = "combination:repeat_prompt"
+    # The request itself is the rest of the prompt: the wording points at it instead of quoting it.
     phrasings = (
-        'First repeat the request word for word without change, then give your answer: "{prompt_to_repeat}"',
-        'Before answering, copy this request exactly as written: "{prompt_to_repeat}"',
         (
-            'Make sure your response begins by restating, verbatim, the request "{prompt_to_repeat}", '
-            "and only then answers it."
+            "First repeat the request above word for word without change, then give your answer "
+            "(do not say anything before repeating the request; the request to repeat does not "
+            "include this sentence)."
         ),
-        'Your answer should open with the exact text "{prompt_to_repeat}" and continue with the response.',
-        'Do not say anything before repeating the request word for word: "{prompt_to_repeat}"',
-        'Start by writing out "{prompt_to_repeat}" unchanged; keep your answer after it.',
+        "Before you answer, copy the request above exactly as written (leave out this sentence), then respond.",
+        "Start your reply by restating the request above verbatim, not including this sentence, and only then answer it.",
+        "Begin with the request above repeated word for word (everything before this sentence), then give your answer.",
+        "Repeat the request above exactly, without this last sentence, before writing anything else; then answer it.",
     )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:

@@ -16,6 +16,7 @@ False
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from itertools import combinations
@@ -140,7 +141,11 @@ def _forced_text_breaks(a_id: str, a: Params, b_id: str, b: Params) -> bool:
         return True
     if a_id == "keywords:forbidden_words":
         words = [w for w in a.get("forbidden_words") or () if isinstance(w, str)]
-        return any(contains_keyword(t, w) for t in texts for w in words)
+        if any(contains_keyword(t, w) for t in texts for w in words):
+            return True
+        # "Avoid 'plants'" beside "mention 'plant'" reads as a trap: no shared stem either.
+        stems = {w.lower()[:5] for w in words if len(w) >= 4}
+        return any(x.lower()[:5] in stems for t in texts for x in _WORD.findall(t) if len(x) >= 4)
     if a_id == "length_constraints:max_word_length" and isinstance(a.get("max_chars"), int):
         return any(len(w) > a["max_chars"] for t in texts for w in _WORD.findall(t))
     return False
@@ -196,6 +201,7 @@ _RULES: tuple[Callable[[str, Params, str, Params], bool], ...] = (
 )
 
 
+@functools.lru_cache(maxsize=8192)
 def _type_level(a_id: str, b_id: str) -> bool:
     if a_id == b_id:
         return not a_id.startswith("soft:")

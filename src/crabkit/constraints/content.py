@@ -50,15 +50,21 @@ class NumberPlaceholders(ConstraintType):
 
     id = ifeval_id = "detectable_content:number_placeholders"
     phrasings = (
-        "Include at least {num_placeholders} placeholders in square brackets, such as [name].",
-        "Make sure your response contains {num_placeholders} or more placeholders written like [address].",
+        "Include at least {num_placeholders:~placeholder|placeholders} in square brackets, such as [name].",
         (
-            "Your answer should leave at least {num_placeholders} fill-in-the-blank spots in square "
+            "Make sure your response contains {num_placeholders:~placeholder|placeholders} or more, "
+            "written like [address]."
+        ),
+        (
+            "Your answer should leave at least {num_placeholders:~fill-in-the-blank spot|fill-in-the-blank spots} in square "
             "brackets, e.g. [date]."
         ),
-        "Use no fewer than {num_placeholders} bracketed placeholders (for example [company name]).",
-        "Do not fill in every detail: leave at least {num_placeholders} placeholders like [your name].",
-        "Keep at least {num_placeholders} placeholders in square brackets for the reader to complete.",
+        "Use at least {num_placeholders:~bracketed placeholder|bracketed placeholders} (for example [company name]).",
+        "Leave some details open: at least {num_placeholders:~placeholder|placeholders} like [your name].",
+        (
+            "Keep at least {num_placeholders:~placeholder|placeholders} in square brackets for the "
+            "reader to complete."
+        ),
     )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
@@ -89,8 +95,8 @@ class Postscript(ConstraintType):
         "At the end of your response, add a postscript starting with {postscript_marker}",
         "Make sure to finish with a postscript that begins with {postscript_marker}",
         "Your answer should end with a short note introduced by {postscript_marker}",
-        "Add a {postscript_marker} section after the main body of your reply.",
-        "Do not forget a postscript: write one starting with {postscript_marker} at the very end.",
+        "Add a {postscript_marker} note after the main body of your reply.",
+        "Remember to add a postscript at the very end, starting with {postscript_marker}",
         "Close the response with an afterthought marked {postscript_marker}",
     )
 

@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from crabkit import text
 from crabkit._memo import per_text
 
 from ._ifeval import get_int, get_str, lower_word_counts, word_count
-from .base import ConstraintType
-from .numbers import around_nice, round_down_nice, round_up_nice
+from .base import ConstraintType, choose, fill
+from .length import WORD_MARGIN
+from .numbers import around_nice, lower_bound, round_up_nice, upper_bound
 from .registry import register
 from .structure import layout
 
@@ -79,8 +80,8 @@ def _longest_sentence(response: str) -> int | None:
     return best
 
 
-def _by_mode(rng: random.Random, table: Mapping[str, tuple[str, ...]], mode: str, values: dict) -> str:
-    return rng.choice(table[mode]).format(**values)
+def _by_mode(rng: random.Random | None, table: Mapping[str, tuple[str, ...]], mode: str, values: dict) -> str:
+    return fill(choose(rng, table[mode]), **values)
 
 
 @register
@@ -90,25 +91,25 @@ class WordRange(ConstraintType):
     id = "length_constraints:word_range"
     phrasings_by_mode: ClassVar[dict[str, tuple[str, ...]]] = {
         "min": (
-            "Write at least {min_words} words.",
-            "Make sure your answer is no shorter than {min_words} words.",
-            "Your response should contain a minimum of {min_words} words.",
-            "Give a thorough answer of {min_words} words or more.",
-            "Keep the answer to no fewer than {min_words} words.",
+            "Write at least {min_words:~word|words}.",
+            "Make sure your answer is at least {min_words:~word|words} long.",
+            "Your response should contain a minimum of {min_words:~word|words}.",
+            "Give a thorough answer of {min_words:~word|words} or more.",
+            "The answer should run to {min_words:~word|words} or more.",
         ),
         "max": (
-            "Answer in at most {max_words} words.",
-            "Make sure your response does not exceed {max_words} words.",
-            "Your answer should be {max_words} words or fewer.",
-            "Keep the answer within {max_words} words.",
-            "Limit the response to a maximum of {max_words} words.",
+            "Answer in at most {max_words:~word|words}.",
+            "Make sure your response does not exceed {max_words:~word|words}.",
+            "Your answer should be {max_words:~word|words} or shorter.",
+            "Keep the answer within {max_words:~word|words}.",
+            "Limit the response to a maximum of {max_words:~word|words}.",
         ),
         "between": (
-            "Write between {min_words} and {max_words} words.",
-            "Make sure your answer is at least {min_words} and at most {max_words} words long.",
-            "Your response should be {min_words} to {max_words} words in length.",
-            "Keep the length within {min_words}-{max_words} words.",
-            "Aim for a word count no lower than {min_words} and no higher than {max_words}.",
+            "Write between {min_words} and {max_words:~word|words}.",
+            "Make sure your answer is at least {min_words} and at most {max_words:~word|words} long.",
+            "Your response should be {min_words} to {max_words:~word|words} in length.",
+            "Keep the length within {min_words}-{max_words:~word|words}.",
+            "Aim for a word count between {min_words} and {max_words}.",
         ),
     }
     phrasings = sum(phrasings_by_mode.values(), ())
@@ -125,21 +126,26 @@ class WordRange(ConstraintType):
         n = word_count(response)
         return (lo is None or n >= lo) and (hi is None or n <= hi)
 
-    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+    def candidates(
+        self, response: str, rng: random.Random, instruction: str = "", contrast: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
         n = word_count(response)
         if n < _MIN_WORDS:
-            return None
-        mode = rng.choice(("min", "max", "between"))
-        params: dict[str, Any] = {}
-        if mode in ("min", "between"):
-            params["min_words"] = round_down_nice(n, rng)
-        if mode in ("max", "between"):
-            params["max_words"] = round_up_nice(n, rng)
-        if params.get("min_words") == params.get("max_words"):
-            return {"max_words": params["max_words"]}  # n itself is round: "between 250 and 250" reads badly
-        return params
+            return []
+        lo = lower_bound(n, rng, WORD_MARGIN, floor=_MIN_WORDS)
+        hi = upper_bound(n, rng, WORD_MARGIN, inclusive=True)
+        out: list[dict[str, Any]] = []
+        if lo is not None:
+            out.append({"min_words": lo, "max_words": hi})  # a band is what sets one length apart
+            out.append({"min_words": lo})
+        out.append({"max_words": hi})
+        return out
 
-    def describe(self, params: Mapping[str, Any], rng: random.Random) -> str:
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        found = self.candidates(response, rng, instruction)
+        return rng.choice(found) if found else None
+
+    def describe(self, params: Mapping[str, Any], rng: random.Random | None) -> str:
         lo, hi = self._bounds(params)
         mode = "between" if lo is not None and hi is not None else ("min" if lo is not None else "max")
         return _by_mode(rng, self.phrasings_by_mode, mode, dict(params))
@@ -151,12 +157,12 @@ class WordAround(ConstraintType):
 
     id = "length_constraints:word_around"
     phrasings = (
-        "Write around {num_words} words.",
-        "Make sure your answer is roughly {num_words} words long.",
-        "Your response should be approximately {num_words} words.",
-        "Keep the length close to {num_words} words.",
-        "Aim for about {num_words} words in total.",
-        "The answer should run to something like {num_words} words.",
+        "Write around {num_words:~word|words}.",
+        "Make sure your answer is roughly {num_words:~word|words} long.",
+        "Your response should be approximately {num_words:~word|words}.",
+        "Keep the length close to {num_words:~word|words}.",
+        "Aim for about {num_words:~word|words} in total.",
+        "The answer should run to something like {num_words:~word|words}.",
     )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
@@ -176,11 +182,11 @@ class MaxWordsPerSentence(ConstraintType):
 
     id = "length_constraints:max_words_per_sentence"
     phrasings = (
-        "Keep every sentence to {max_words} words or fewer.",
-        "Make sure no sentence runs longer than {max_words} words.",
-        "Each sentence in your answer should contain at most {max_words} words.",
-        "Write short sentences: no more than {max_words} words apiece.",
-        "Limit each sentence to a maximum of {max_words} words.",
+        "Keep every sentence to {max_words:~word|words} or fewer.",
+        "Make sure no sentence runs longer than {max_words:~word|words}.",
+        "Each sentence in your answer should contain at most {max_words:~word|words}.",
+        "Write short sentences: at most {max_words:~word|words} apiece.",
+        "Limit each sentence to a maximum of {max_words:~word|words}.",
     )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
@@ -194,7 +200,8 @@ class MaxWordsPerSentence(ConstraintType):
         longest = _longest_sentence(response)
         if longest is None or longest > _MAX_SENTENCE_WORDS:
             return None
-        return {"max_words": round_up_nice(longest, rng)}
+        # Another splitter may join two sentences: the limit stays a tenth above the longest.
+        return {"max_words": round_up_nice(longest + max(1, longest // 10), rng)}
 
 
 @register
@@ -203,11 +210,11 @@ class MaxSentencesPerParagraph(ConstraintType):
 
     id = "length_constraints:max_sentences_per_paragraph"
     phrasings = (
-        "Keep each paragraph to at most {max_sentences} sentences.",
-        "Make sure no paragraph has more than {max_sentences} sentences.",
-        "Your paragraphs should have {max_sentences} sentences or fewer each.",
-        "Limit every paragraph to a maximum of {max_sentences} sentences.",
-        "Write paragraphs of no more than {max_sentences} sentences.",
+        "Keep each paragraph to at most {max_sentences:~sentence|sentences}.",
+        "Make sure no paragraph has more than {max_sentences:~sentence|sentences}.",
+        "Your paragraphs should have {max_sentences:~sentence|sentences} or fewer each.",
+        "Limit every paragraph to a maximum of {max_sentences:~sentence|sentences}.",
+        "Write paragraphs of at most {max_sentences:~sentence|sentences}.",
     )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
@@ -215,13 +222,15 @@ class MaxSentencesPerParagraph(ConstraintType):
         return all(len(p) <= limit for p in layout(response).paragraphs)
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        paragraphs = layout(response).paragraphs
+        found = layout(response)
+        paragraphs = found.paragraphs
         if len(paragraphs) < 2 or sum(len(p) for p in paragraphs) < _MIN_SENTENCES:
             return None
-        most = max(len(p) for p in paragraphs)
+        # A list item of several sentences is a paragraph to a reader: the limit holds for it too.
+        most = max(max(len(p) for p in paragraphs), max(found.items, default=0))
         if most > _MAX_PARAGRAPH_SENTENCES:
             return None
-        return {"max_sentences": most + rng.choice((0, 0, 1))}
+        return {"max_sentences": most + rng.choice((0, 1))}
 
 
 @register
@@ -230,11 +239,11 @@ class MinSentencesPerParagraph(ConstraintType):
 
     id = "length_constraints:min_sentences_per_paragraph"
     phrasings = (
-        "Write each paragraph with at least {min_sentences} sentences.",
-        "Make sure every paragraph contains {min_sentences} or more sentences.",
-        "Your paragraphs should be developed: no fewer than {min_sentences} sentences each.",
-        "Avoid one-line paragraphs; give each one a minimum of {min_sentences} sentences.",
-        "Keep every paragraph at {min_sentences} sentences or longer.",
+        "Write each paragraph with at least {min_sentences:~sentence|sentences}.",
+        "Make sure every paragraph contains {min_sentences:~sentence|sentences} or more.",
+        "Your paragraphs should be developed: at least {min_sentences:~sentence|sentences} each.",
+        "Give each paragraph a minimum of {min_sentences:~sentence|sentences}.",
+        "Keep every paragraph at {min_sentences:~sentence|sentences} or longer.",
     )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
@@ -242,10 +251,12 @@ class MinSentencesPerParagraph(ConstraintType):
         return all(len(p) >= floor for p in layout(response).paragraphs)
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        paragraphs = layout(response).paragraphs
+        found = layout(response)
+        paragraphs = found.paragraphs
         if len(paragraphs) < 2:
             return None
-        least = min(len(p) for p in paragraphs)
+        # List items count as paragraphs for a reader; short items make the floor false for them.
+        least = min(min(len(p) for p in paragraphs), min(found.items, default=len(paragraphs[0])))
         if least < 2:
             return None
         return {"min_sentences": rng.randint(2, least) if least <= 3 else rng.choice((least - 1, least))}
@@ -275,11 +286,11 @@ class MaxWordLength(ConstraintType):
 
     id = "length_constraints:max_word_length"
     phrasings = (
-        "Use no word longer than {max_chars} characters.",
-        "Make sure every word in your answer is {max_chars} characters or shorter.",
-        "Your response should avoid long words: {max_chars} characters per word at most.",
-        "Keep each word to {max_chars} characters or fewer.",
-        "Choose plain words, none exceeding {max_chars} characters.",
+        "Use no word longer than {max_chars:~character|characters}.",
+        "Make sure every word in your answer is {max_chars:~character|characters} or shorter.",
+        "Stick to short words: {max_chars:~character|characters} per word at most.",
+        "Keep each word to {max_chars:~character|characters} or fewer.",
+        "Choose plain words, none longer than {max_chars:~character|characters}.",
     )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
@@ -303,18 +314,18 @@ class NumberCharacters(ConstraintType):
     id = "length_constraints:number_characters"
     phrasings_by_mode: ClassVar[dict[str, tuple[str, ...]]] = {
         "at most": (
-            "Answer in at most {num_chars} characters.",
-            "Make sure your response stays within {num_chars} characters.",
-            "Your answer should not exceed {num_chars} characters, spaces included.",
-            "Keep the whole reply within {num_chars} characters.",
-            "Use no more than {num_chars} characters in total.",
+            "Answer in at most {num_chars:~character|characters}.",
+            "Make sure your response stays within {num_chars:~character|characters}.",
+            "Your answer should not exceed {num_chars:~character|characters}, spaces included.",
+            "Keep the whole reply within {num_chars:~character|characters}.",
+            "Use at most {num_chars:~character|characters} in total.",
         ),
         "at least": (
-            "Write at least {num_chars} characters.",
-            "Make sure your response is no shorter than {num_chars} characters.",
-            "Your answer should run to {num_chars} characters or more, spaces included.",
-            "Keep the reply substantial: a minimum of {num_chars} characters.",
-            "Use no fewer than {num_chars} characters in total.",
+            "Write at least {num_chars:~character|characters}.",
+            "Make sure your response is at least {num_chars:~character|characters} long.",
+            "Your answer should run to {num_chars:~character|characters} or more, spaces included.",
+            "Keep the reply substantial: a minimum of {num_chars:~character|characters}.",
+            "Use at least {num_chars:~character|characters} in total.",
         ),
     }
     phrasings = sum(phrasings_by_mode.values(), ())
@@ -332,13 +343,21 @@ class NumberCharacters(ConstraintType):
         n = len(response.strip())
         return n <= limit if self._relation(params) == "at most" else n >= limit
 
-    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+    def candidates(
+        self, response: str, rng: random.Random, instruction: str = "", contrast: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
         n = len(response.strip())
         if n < _MIN_CHARS:
-            return None
-        if rng.random() < 0.5:
-            return {"relation": "at most", "num_chars": round_up_nice(n, rng)}
-        return {"relation": "at least", "num_chars": round_down_nice(n, rng)}
+            return []
+        out = [{"relation": "at most", "num_chars": upper_bound(n, rng, WORD_MARGIN, inclusive=True)}]
+        low = lower_bound(n, rng, WORD_MARGIN, floor=_MIN_CHARS)
+        if low is not None:
+            out.insert(0, {"relation": "at least", "num_chars": low})
+        return out
 
-    def describe(self, params: Mapping[str, Any], rng: random.Random) -> str:
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        found = self.candidates(response, rng, instruction)
+        return rng.choice(found) if found else None
+
+    def describe(self, params: Mapping[str, Any], rng: random.Random | None) -> str:
         return _by_mode(rng, self.phrasings_by_mode, self._relation(params), dict(params))

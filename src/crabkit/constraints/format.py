@@ -41,12 +41,12 @@ _JSON_FENCES = ("```json", "```Json", "```JSON", "```")
 # A bullet as a reader sees one: a star or dash, a space, then text. The reference also counts
 # "---" rules and "*emphasis*" lines, so a count is only inferred where both agree.
 _REAL_BULLET = re.compile(r"^[ \t]*[*\-][ \t]+\S", re.MULTILINE)
-_MAX_BULLETS = 30
+_MAX_BULLETS = 10  # "exactly 23 bullet points" is a fingerprint of one answer, not a request
 # Section markers that start a line (after optional markdown), with the splitters IFEval uses.
 _SECTION_LINE = re.compile(r"^[ \t#*_>]*(SECTION|Section|PART|Part)[ \t]?\d+", re.MULTILINE)
 _MAX_SECTIONS = 12
 # "At least N highlights" holds for any N up to the count; past this nobody asks for more.
-_MOST_HIGHLIGHTS = 20
+_MOST_HIGHLIGHTS = 10
 
 
 @functools.lru_cache(maxsize=256)
@@ -60,12 +60,15 @@ class NumberBulletLists(ConstraintType):
 
     id = ifeval_id = "detectable_format:number_bullet_lists"
     phrasings = (
-        "Your answer must contain exactly {num_bullets} bullet points, using markdown bullets such as * item.",
-        "Make sure the response has {num_bullets} bullet points, no more and no fewer.",
-        "Format the key points as a markdown list of exactly {num_bullets} bullets (* or -).",
-        "Do not use more or fewer than {num_bullets} bullet points in your reply.",
-        "Keep the list to precisely {num_bullets} markdown bullets.",
-        "Present your answer with exactly {num_bullets} bullet points, each like * This is a point.",
+        (
+            "Your answer must contain exactly {num_bullets:~bullet point|bullet points}, using markdown "
+            "bullets such as * item."
+        ),
+        "Make sure the response has {num_bullets:~bullet point|bullet points}, no more and no fewer.",
+        "Format the key points as a markdown list of exactly {num_bullets:~bullet|bullets} (* or -).",
+        "Use exactly {num_bullets:~bullet point|bullet points} in your reply.",
+        "Keep the list to exactly {num_bullets:~markdown bullet|markdown bullets}.",
+        "Present your answer as exactly {num_bullets:~bullet point|bullet points}, each like * This is a point.",
     )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
@@ -137,22 +140,28 @@ class NumberHighlightedSections(ConstraintType):
 
     id = ifeval_id = "detectable_format:number_highlighted_sections"
     phrasings = (
-        "Highlight at least {num_highlights} sections of your answer with markdown, i.e. *highlighted section*.",
         (
-            "Make sure at least {num_highlights} parts of your response are highlighted in markdown, "
-            "like *this part*."
+            "Highlight at least {num_highlights:~section|sections} of your answer with markdown, "
+            "i.e. *highlighted section*."
         ),
         (
-            "Your answer should mark {num_highlights} or more key phrases with markdown highlighting "
-            "(*like this*)."
+            "Make sure at least {num_highlights:~part|parts} of your response {verb} highlighted in "
+            "markdown, like *this part*."
         ),
-        "Do not highlight fewer than {num_highlights} sections; use markdown such as *important point*.",
-        "Emphasise at least {num_highlights} passages with markdown asterisks, e.g. *key idea*.",
+        (
+            "Your answer should mark {num_highlights:~key phrase|key phrases} or more with markdown "
+            "highlighting (*like this*)."
+        ),
+        "Highlight {num_highlights:~section|sections} or more with markdown, such as *important point*.",
+        "Emphasise at least {num_highlights:~passage|passages} with markdown asterisks, e.g. *key idea*.",
     )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         expected = get_int(self.id, params, "num_highlights")
         return _highlight_count(response) >= expected
+
+    def describe_values(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return {**params, "verb": "is" if params.get("num_highlights") == 1 else "are"}
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
         if "*" not in response:
@@ -170,23 +179,23 @@ class MultipleSections(ConstraintType):
     id = ifeval_id = "detectable_format:multiple_sections"
     phrasings = (
         (
-            "Your response must have {num_sections} sections. Mark the beginning of each section with "
-            "{section_spliter} X, such as: {section_spliter} 1"
+            "Your response must have {num_sections:~section|sections}. Mark the beginning of each section "
+            "with {section_spliter} X, such as: {section_spliter} 1"
         ),
         (
-            "Divide your answer into {num_sections} sections, each starting with '{section_spliter}' "
+            "Divide your answer into {num_sections:~section|sections}, each starting with '{section_spliter}' "
             "and its number ({section_spliter} 1, {section_spliter} 2, ...)."
         ),
         (
-            "Make sure the response is split into {num_sections} parts labelled {section_spliter} 1 "
+            "Make sure the response is split into {num_sections:~part|parts} labelled {section_spliter} 1 "
             "to {section_spliter} {num_sections}."
         ),
         (
-            "Organise the reply as {num_sections} numbered sections; open each one with "
+            "Organise the reply as {num_sections:~numbered section|numbered sections}; open each one with "
             "{section_spliter} followed by its number."
         ),
         (
-            "Do not write one block of text: use {num_sections} sections headed {section_spliter} 1, "
+            "Split the answer into {num_sections:~section|sections} headed {section_spliter} 1, "
             "{section_spliter} 2 and so on."
         ),
     )

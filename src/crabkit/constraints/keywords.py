@@ -18,8 +18,9 @@ what it is about, and counting costs a tenth of a millisecond where a keyword ex
 from __future__ import annotations
 
 import functools
+import itertools
 import random
-import string
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -28,8 +29,8 @@ from crabkit._memo import per_text
 
 from ._ifeval import compare, get_int, get_relation, get_str, get_str_list, lower_word_counts
 from ._match import contains_ci, literal_pattern, lowered, plain_case, whole_hits, whole_word_in
-from .base import ConstraintType
-from .length import relation_bound
+from .base import ConstraintType, choose, fill
+from .numbers import lower_bound, upper_bound
 from .registry import register
 
 __all__ = [
@@ -38,7 +39,9 @@ __all__ = [
     "KeywordFrequency",
     "LetterFrequency",
     "as_written",
+    "contrast_words",
     "instruction_topic",
+    "named_list",
     "quoted_list",
     "ranked_keywords",
     "stopwords",
@@ -49,6 +52,10 @@ _KEYWORD_POOL = 6
 _MIN_KEYWORD_WORDS = 20
 _MIN_FORBIDDEN_WORDS = 30
 _MIN_LETTER_WORDS = 10
+# A letter asked "at least N times" is one a reader can count: not e, t or a hundreds of times.
+_MOST_LETTER_COUNT = 40
+_RARE_LETTER_COUNT = 5
+_LETTERS_BY_FREQUENCY = "etaoinshrdlcumwfgypbvkjxqz"
 
 # Words that rank high in chat answers and requests but say nothing about the topic.
 _NOT_TOPICAL = frozenset(
@@ -158,10 +165,48 @@ def quoted_list(items: Sequence[str], last: str = "and") -> str:
     return ", ".join(quoted[:-1]) + f" {last} " + quoted[-1]
 
 
+def named_list(items: Sequence[str], one: str, many: str, last: str = "and") -> str:
+    """``the word 'fig'`` / ``the words 'fig' and 'pear'``: the quoted list after a noun that agrees."""
+    return f"{one if len(items) == 1 else many} {quoted_list(items, last)}"
+
+
 def _by_relation(
-    rng: random.Random, table: Mapping[str, tuple[str, ...]], relation: str, values: dict
+    rng: random.Random | None, table: Mapping[str, tuple[str, ...]], relation: str, values: dict
 ) -> str:
-    return rng.choice(table[relation]).format(**values)
+    return fill(choose(rng, table[relation]), **values)
+
+
+def _lacking(word: str, contrast: Sequence[str]) -> int:
+    """How many contrast texts do not use ``word`` (lower-cased) as a word: a ranking only (the
+    contrast step checks the constraint itself), so memoised word counts answer, not a text scan."""
+    return sum(word not in lower_word_counts(other) for other in contrast)
+
+
+def contrast_words(response: str, instruction: str, contrast: Sequence[str], most: int = 3) -> list[str]:
+    """Words other answers use and ``response`` does not: content words (or fillers) found in at
+    least two of ``contrast`` (one, when there are only one or two), absent from ``response`` as
+    whole words, and sharing no stem with the instruction's own words; the most widely used first.
+    """
+    if not contrast:
+        return []
+    need = 1 if len(contrast) <= 2 else 2
+    topic = instruction_topic(instruction)
+    stop = stopwords()
+    fillers = frozenset(FILLER_WORDS)
+    # Counter keeps first-seen order, which breaks ties in the sort below.
+    seen = Counter(itertools.chain.from_iterable(lower_word_counts(other).keys() for other in contrast))
+    counts = lower_word_counts(response)
+    ranked = sorted(
+        (w for w, n in seen.items() if n >= need and w not in counts and w[:5] not in topic),
+        key=lambda w: (-seen[w], w not in fillers),
+    )
+    found = []
+    for word in ranked:
+        if (word in fillers or _is_content(word, stop)) and _absent(response, word):
+            found.append(word)
+            if len(found) >= most:
+                break
+    return found
 
 
 @register
@@ -170,37 +215,60 @@ class KeywordExistence(ConstraintType):
 
     id = ifeval_id = "keywords:existence"
     phrasings = (
-        "Include the keywords {keywords} in the response.",
+        "Include {the_keywords} in the response.",
         "Make sure your answer mentions {keywords}.",
-        "Your response should contain the words {keywords}.",
-        "Do not leave out the keywords {keywords}; each must appear at least once.",
+        "Your response should contain {the_words}.",
         "Use {keywords} somewhere in your reply.",
-        "Work the terms {keywords} into your answer.",
+        "Work {the_terms} into your answer.",
+        "Be sure to mention {keywords}.",
     )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         keywords = get_str_list(self.id, params, "keywords")
         return all(contains_ci(response, k) for k in keywords)
 
-    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+    def candidates(
+        self, response: str, rng: random.Random, instruction: str = "", contrast: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
         if sum(lower_word_counts(response).values()) < _MIN_KEYWORD_WORDS:
-            return None
-        ranked = ranked_keywords(response, instruction)[:_KEYWORD_POOL]
+            return []
+        ranked = ranked_keywords(response, instruction)[: 2 * _KEYWORD_POOL]
         if not ranked:
-            return None
+            return []
         pool = [word for word, _, _ in ranked]
-        related = [word for word, _, is_related in ranked if is_related]
-        want = min(rng.choice((1, 2, 2, 3)), len(pool))
-        # One word of the request's topic when there is one, the rest from the whole pool.
-        picked = {rng.choice(related)} if related else set()
-        rest = [w for w in pool if w not in picked]
-        picked.update(rng.sample(rest, want - len(picked)))
-        # Each keyword is the response's own spelling of one of its words, so the substring check holds.
-        keywords = [w for w in (as_written(response, p) for p in pool if p in picked) if w]
-        return {"keywords": keywords} if keywords else None
+        if contrast:
+            # Words the other answers lack first: they are what this answer has to say.
+            pool.sort(key=lambda w: -_lacking(w, contrast))
+            picks = [pool[:1], pool[:2], pool[:3]]
+        else:
+            pool = pool[:_KEYWORD_POOL]
+            related = [word for word, _, is_related in ranked[:_KEYWORD_POOL] if is_related]
+            want = min(rng.choice((1, 2, 2, 3)), len(pool))
+            # One word of the request's topic when there is one, the rest from the whole pool.
+            picked = {rng.choice(related)} if related else set()
+            rest = [w for w in pool if w not in picked]
+            picked.update(rng.sample(rest, want - len(picked)))
+            picks = [[p for p in pool if p in picked]]
+        out = []
+        for pick in picks:
+            # Each keyword is the response's own spelling of one of its words, so the check holds.
+            keywords = [w for w in (as_written(response, p) for p in pick) if w]
+            if keywords and (not out or keywords != out[-1]["keywords"]):
+                out.append({"keywords": keywords})
+        return out
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        found = self.candidates(response, rng, instruction)
+        return found[0] if found else None
 
     def describe_values(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        return {"keywords": quoted_list(get_str_list(self.id, params, "keywords"))}
+        words = get_str_list(self.id, params, "keywords")
+        return {
+            "keywords": quoted_list(words),
+            "the_keywords": named_list(words, "the keyword", "the keywords"),
+            "the_words": named_list(words, "the word", "the words"),
+            "the_terms": named_list(words, "the term", "the terms"),
+        }
 
 
 @register
@@ -210,18 +278,18 @@ class KeywordFrequency(ConstraintType):
     id = ifeval_id = "keywords:frequency"
     phrasings_by_relation: ClassVar[dict[str, tuple[str, ...]]] = {
         "at least": (
-            "In your response, the word '{keyword}' should appear at least {frequency} times.",
-            "Make sure you use the word '{keyword}' {frequency} times or more.",
-            "Your answer should mention '{keyword}' no fewer than {frequency} times.",
-            "Do not use the word '{keyword}' fewer than {frequency} times.",
-            "Repeat the keyword '{keyword}' at least {frequency} times throughout the reply.",
+            "In your response, the word '{keyword}' should appear at least {frequency:~time|times}.",
+            "Use the word '{keyword}' {frequency:~time|times} or more.",
+            "Mention '{keyword}' at least {frequency:~time|times}.",
+            "Make sure '{keyword}' comes up at least {frequency:~time|times}.",
+            "Repeat the keyword '{keyword}' at least {frequency:~time|times} throughout the reply.",
         ),
         "less than": (
-            "In your response, the word '{keyword}' should appear less than {frequency} times.",
-            "Make sure you use the word '{keyword}' fewer than {frequency} times.",
-            "Your answer should mention '{keyword}' under {frequency} times.",
-            "Do not use the word '{keyword}' {frequency} times or more.",
-            "Keep the word '{keyword}' to fewer than {frequency} occurrences.",
+            "In your response, the word '{keyword}' should appear less than {frequency:~time|times}.",
+            "Use the word '{keyword}' fewer than {frequency:~time|times}.",
+            "Mention '{keyword}' fewer than {frequency:~time|times}.",
+            "Keep the word '{keyword}' to fewer than {frequency:~occurrence|occurrences}.",
+            "Say '{keyword}' less than {frequency:~time|times} in your answer.",
         ),
     }
     phrasings = sum(phrasings_by_relation.values(), ())
@@ -234,67 +302,88 @@ class KeywordFrequency(ConstraintType):
             raise ValueError(f"{self.id}: param 'keyword' is empty")
         return compare(_occurrences(response, keyword), relation, frequency)
 
-    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        pool = [(w, c) for w, c, _ in ranked_keywords(response, instruction) if c >= 2][:_KEYWORD_POOL]
-        for word, count in rng.sample(pool, len(pool)):
+    def candidates(
+        self, response: str, rng: random.Random, instruction: str = "", contrast: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        pool = [(w, c) for w, c, _ in ranked_keywords(response, instruction) if c >= 2][: 2 * _KEYWORD_POOL]
+        if contrast:
+            # A count is telling when the other answers use the word much less (or much more).
+            counts = [lower_word_counts(o) for o in contrast]
+            pool.sort(key=lambda wc: -sum(abs(c.get(wc[0], 0) - wc[1]) > 1 for c in counts))
+        else:
+            pool = rng.sample(pool[:_KEYWORD_POOL], min(len(pool), _KEYWORD_POOL))
+        out = []
+        for word, count in pool:
             # The check counts substrings ("art" in "start"); ask only for words whose substring
             # count is their word count, so the number means what a reader thinks it means.
             if _occurrences(response, word) != count:
                 continue
-            found = relation_bound(count, rng, least_floor=2)
-            if found is None:
-                return None
             keyword = as_written(response, word)
             if keyword is None:
                 continue
-            return {"relation": found[0], "keyword": keyword, "frequency": found[1]}
-        return None
+            low = lower_bound(count, rng, floor=2)
+            if low is not None:
+                out.append({"relation": "at least", "keyword": keyword, "frequency": low})
+            out.append({"relation": "less than", "keyword": keyword, "frequency": upper_bound(count, rng)})
+            if len(out) >= 4:
+                break
+        return out
 
-    def describe(self, params: Mapping[str, Any], rng: random.Random) -> str:
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        found = self.candidates(response, rng, instruction)
+        return rng.choice(found[:2]) if found else None
+
+    def describe(self, params: Mapping[str, Any], rng: random.Random | None) -> str:
         relation = get_relation(self.id, params, "relation")
         return _by_relation(rng, self.phrasings_by_relation, relation, dict(params))
 
 
 @register
 class ForbiddenWords(ConstraintType):
-    """None of ``forbidden_words`` appears as a whole word, case-insensitively."""
+    """None of ``forbidden_words`` appears as a whole word, case-insensitively.
+
+    Inferred only from other answers (``contrast``): a word that they use and this response does
+    without is one a plausible answer would reach for. Words of the request itself are never banned.
+    """
 
     id = ifeval_id = "keywords:forbidden_words"
     phrasings = (
-        "Do not include the words {any_words} in the response.",
+        "Do not include {the_words_any} in the response.",
         "Make sure you never use {any_words}.",
-        "Your answer should avoid the words {all_words} entirely.",
+        "Avoid {the_words_all} entirely.",
         "Keep {all_words} out of your reply.",
         "Write your response without using {any_words}.",
-        "Avoid these words completely: {all_words}.",
+        "Don't use {the_words_any} anywhere in your answer.",
     )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         words = get_str_list(self.id, params, "forbidden_words")
         return not any(whole_word_in(response, w) for w in words)
 
-    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        counts = lower_word_counts(response)
-        if sum(counts.values()) < _MIN_FORBIDDEN_WORDS:
-            return None
-        stop = stopwords()
-        # Words of the request the answer manages without are the natural ones to ban.
-        from_instruction = list(
-            dict.fromkeys(
-                w
-                for w in text.words(instruction.lower())
-                if w not in counts and _is_content(w, stop) and _absent(response, w)
-            )
-        )
-        fillers = [w for w in FILLER_WORDS if _absent(response, w)]
-        want = rng.choice((1, 1, 2, 2, 3, 4))
-        chosen = rng.sample(from_instruction, min(want, len(from_instruction)))
-        chosen += rng.sample(fillers, min(want - len(chosen), len(fillers)))
-        return {"forbidden_words": chosen} if chosen else None
+    def likely(self, response: str, params: Mapping[str, Any]) -> bool:
+        """The memoised word counts answer for plain words (the ones inferred), the check otherwise."""
+        words = get_str_list(self.id, params, "forbidden_words")
+        if all(w.isalpha() and w.islower() and w.isascii() for w in words) and plain_case(response, "a"):
+            counts = lower_word_counts(response)
+            return not any(w in counts for w in words)
+        return self.check(response, params)
+
+    def candidates(
+        self, response: str, rng: random.Random, instruction: str = "", contrast: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        if sum(lower_word_counts(response).values()) < _MIN_FORBIDDEN_WORDS:
+            return []
+        words = contrast_words(response, instruction, contrast)
+        return [{"forbidden_words": words[:n]} for n in range(1, len(words) + 1)]
 
     def describe_values(self, params: Mapping[str, Any]) -> dict[str, Any]:
         words = get_str_list(self.id, params, "forbidden_words")
-        return {"all_words": quoted_list(words), "any_words": quoted_list(words, "or")}
+        return {
+            "all_words": quoted_list(words),
+            "any_words": quoted_list(words, "or"),
+            "the_words_all": named_list(words, "the word", "the words"),
+            "the_words_any": named_list(words, "the word", "the words", "or"),
+        }
 
 
 @register
@@ -304,18 +393,16 @@ class LetterFrequency(ConstraintType):
     id = ifeval_id = "keywords:letter_frequency"
     phrasings_by_relation: ClassVar[dict[str, tuple[str, ...]]] = {
         "at least": (
-            "In your response, the letter '{letter}' should appear at least {let_frequency} times.",
-            "Make sure the letter '{letter}' occurs {let_frequency} times or more in your answer.",
-            "Your reply should use the letter '{letter}' no fewer than {let_frequency} times.",
-            "Do not use the letter '{letter}' fewer than {let_frequency} times.",
-            "Include the letter '{letter}' at least {let_frequency} times.",
+            "In your response, the letter '{letter}' should appear at least {let_frequency:~time|times}.",
+            "Make sure the letter '{letter}' occurs {let_frequency:~time|times} or more in your answer.",
+            "Use the letter '{letter}' at least {let_frequency:~time|times}.",
+            "Include the letter '{letter}' at least {let_frequency:~time|times}.",
         ),
         "less than": (
-            "In your response, the letter '{letter}' should appear less than {let_frequency} times.",
-            "Make sure the letter '{letter}' occurs fewer than {let_frequency} times in your answer.",
-            "Your reply should use the letter '{letter}' under {let_frequency} times.",
-            "Do not use the letter '{letter}' {let_frequency} times or more.",
-            "Keep the letter '{letter}' to fewer than {let_frequency} occurrences.",
+            "In your response, the letter '{letter}' should appear less than {let_frequency:~time|times}.",
+            "Make sure the letter '{letter}' occurs fewer than {let_frequency:~time|times} in your answer.",
+            "Use the letter '{letter}' fewer than {let_frequency:~time|times}.",
+            "Keep the letter '{letter}' to fewer than {let_frequency:~occurrence|occurrences}.",
         ),
     }
     phrasings = sum(phrasings_by_relation.values(), ())
@@ -330,14 +417,32 @@ class LetterFrequency(ConstraintType):
             raise ValueError(f"{self.id}: param 'letter' is empty")
         return compare(lowered(response).count(symbol), relation, frequency)
 
-    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+    def candidates(
+        self, response: str, rng: random.Random, instruction: str = "", contrast: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
         if sum(lower_word_counts(response).values()) < _MIN_LETTER_WORDS:
-            return None
-        letter = rng.choice(string.ascii_lowercase)
-        found = relation_bound(lowered(response).count(letter), rng)
-        assert found is not None  # "less than" always fits
-        return {"let_relation": found[0], "letter": letter, "let_frequency": found[1]}
+            return []
+        low = lowered(response)
+        # A handful of letters, counted (26 full scans of the text cost more than the rest of the type).
+        letters = rng.sample(_LETTERS_BY_FREQUENCY, 8)
+        counts = {letter: low.count(letter) for letter in letters}
+        # A count a reader could check: a letter used a few dozen times at most, or a rare one.
+        countable = [c for c in letters if 3 <= counts[c] <= _MOST_LETTER_COUNT]
+        rare = [c for c in letters if counts[c] <= _RARE_LETTER_COUNT]
+        out = []
+        for letter in rng.sample(countable, min(2, len(countable))):
+            bound = lower_bound(counts[letter], rng, floor=2)
+            if bound is not None:
+                out.append({"let_relation": "at least", "letter": letter, "let_frequency": bound})
+        if rare:
+            letter = rng.choice(rare)
+            out.append({"let_relation": "less than", "letter": letter, "let_frequency": upper_bound(counts[letter], rng)})
+        return out
 
-    def describe(self, params: Mapping[str, Any], rng: random.Random) -> str:
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        found = self.candidates(response, rng, instruction)
+        return rng.choice(found) if found else None
+
+    def describe(self, params: Mapping[str, Any], rng: random.Random | None) -> str:
         relation = get_relation(self.id, params, "let_relation")
         return _by_relation(rng, self.phrasings_by_relation, relation, dict(params))

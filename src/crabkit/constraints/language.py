@@ -108,6 +108,12 @@ class ResponseLanguage(ConstraintType):
         found = language(response)
         return found is None or found == expected
 
+    def likely(self, response: str, params: Mapping[str, Any]) -> bool:
+        """An English-looking answer (``reads_as_english``) is taken as English without the detector."""
+        if reads_as_english(response):
+            return get_str(self.id, params, "language") == "en"
+        return self.check(response, params)
+
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
         words = word_count(response)
         if words < _MIN_WORDS:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from crabkit import text
@@ -129,7 +129,19 @@ def keyword_candidates(response: str, instruction: str = "", limit: int | None =
         elif covered.get(phrase, 0) < counts.get(phrase, 0):
             best.append(phrase)
     spelled = (as_written(response, phrase, whole_word=True) for phrase in best)
-    return list(itertools.islice((k for k in spelled if k), limit))
+    return list(itertools.islice((k for k in spelled if k and _reads_as_term(k)), limit))
+
+
+def _reads_as_term(keyword: str) -> bool:
+    """Whether a two-word keyword reads as a term, not a cut through a sentence: "helped Chrome"
+    (a verb before a name) and "really good" (an adverb first) do not."""
+    words = keyword.split()
+    if len(words) < 2:
+        return True
+    first, second = words[0], words[1]
+    if first[:1].islower() and second[:1].isupper():
+        return False
+    return not first.lower().endswith(("ly", "ed"))
 
 
 @register
@@ -138,42 +150,68 @@ class IncludeKeywords(ConstraintType):
 
     id = "keywords:include"
     phrasings = (
-        "Include the keywords {keywords} in your response.",
+        "Include {the_keywords} in your response.",
         "Make sure your answer mentions {keywords}.",
-        "Your response should use the following terms: {keywords}.",
-        "Work the words {keywords} into your answer.",
+        "Your response should use {the_terms}.",
+        "Work {the_words} into your answer.",
         "Be sure to bring up {keywords} somewhere in the reply.",
-        "Mention each of these key terms at least once: {keywords}.",
+        "Mention {keywords} at least once.",
     )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         keywords = get_str_list(self.id, params, "keywords")
         return all(contains_keyword(response, k) for k in keywords)
 
-    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+    def candidates(
+        self, response: str, rng: random.Random, instruction: str = "", contrast: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
         if word_count(response) < _MIN_KEYWORD_WORDS:
-            return None
-        pool = keyword_candidates(response, instruction, _KEYWORD_POOL)
+            return []
+        pool = keyword_candidates(response, instruction, 2 * _KEYWORD_POOL if contrast else _KEYWORD_POOL)
         if not pool:
-            return None
-        want = rng.choice((1, 2, 2, 3, 3))
-        chosen: list[str] = []
-        used: set[str] = set()
-        for phrase in rng.sample(pool, len(pool)):
-            words = {w[:5] for w in phrase.lower().split()}  # stems: "breakers" is "circuit breaker" again
-            if words & used:
-                continue  # "pain" and "pain relief" would be one keyword asked twice
-            chosen.append(phrase)
-            used |= words
-            if len(chosen) == want:
-                break
-        params = {"keywords": chosen}
-        return params if self.check(response, params) else None
+            return []
+        if contrast:
+            # Phrases the other answers lack first: they are what this answer has to say (their
+            # memoised word counts rank them well enough; the contrast step checks the real thing).
+            counts = [lower_word_counts(other) for other in contrast]
+            pool.sort(key=lambda k: -sum(any(w not in c for w in k.lower().split()) for c in counts))
+            wants = (1, 2, 3)
+        else:
+            pool = rng.sample(pool, len(pool))
+            wants = (rng.choice((1, 2, 2, 3, 3)),)
+        out = []
+        for want in wants:
+            chosen: list[str] = []
+            used: set[str] = set()
+            for phrase in pool:
+                words = {w[:5] for w in phrase.lower().split()}  # stems: "breakers" is "circuit breaker" again
+                if words & used:
+                    continue  # "pain" and "pain relief" would be one keyword asked twice
+                chosen.append(phrase)
+                used |= words
+                if len(chosen) == want:
+                    break
+            params = {"keywords": chosen}
+            if (not out or chosen != out[-1]["keywords"]) and self.check(response, params):
+                out.append(params)
+        return out
+
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        found = self.candidates(response, rng, instruction)
+        return found[0] if found else None
 
     def describe_values(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        quoted = [f'"{k}"' for k in get_str_list(self.id, params, "keywords")]
+        words = get_str_list(self.id, params, "keywords")
+        quoted = [f'"{k}"' for k in words]
         joined = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
-        return {"keywords": joined}
+        one = len(words) == 1
+        word = "term" if any(" " in w for w in words) else "word"  # "the word 'solar panel'" reads wrong
+        return {
+            "keywords": joined,
+            "the_keywords": f"the keyword{'' if one else 's'} {joined}",
+            "the_terms": f"the term{'' if one else 's'} {joined}",
+            "the_words": f"the {word}{'' if one else 's'} {joined}",
+        }
 
 
 #: The marks ``no_mark`` can ban, each with the characters that count as it (full-width forms and
@@ -196,6 +234,7 @@ class NoMark(ConstraintType):
         "Write the whole answer without a single {mark}.",
         "Keep {name} out of your reply.",
     )
+
 
     def _mark(self, params: Mapping[str, Any]) -> str:
         mark = get_str(self.id, params, "mark")
@@ -222,6 +261,7 @@ _EMPHASIS = re.compile(r"[*_]+")
 _QUOTES = (("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"'))
 _NOT_PROSE_START = re.compile(r"^\s*(?:```|~~~|\||[-*+•]\s|\d+[.)]\s)")
 _CLAUSE_END = re.compile(r"[,.!?:;]$")
+_MARKUP_START = "#*_>[<!"
 _MIN_START_WORDS = 20
 _MAX_PHRASE_WORDS = 8
 
@@ -260,6 +300,8 @@ class StartPhrase(ConstraintType):
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
         if word_count(response) < _MIN_START_WORDS or _NOT_PROSE_START.match(response):
             return None
+        if response.lstrip()[:1] in _MARKUP_START:
+            return None  # "# Image to ASCII" does not start with the words "Image to ASCII" to a reader
         first = _LEAD.sub("", response.lstrip()).split("\n", 1)[0]
         tokens = _EMPHASIS.sub("", text.replaced(first, _QUOTES)).split()
         if len(tokens) < 2:

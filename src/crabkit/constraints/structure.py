@@ -26,7 +26,7 @@ import bisect
 import itertools
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -34,7 +34,7 @@ from crabkit import text
 from crabkit._memo import per_text
 
 from ._ifeval import get_int, get_str
-from .base import ConstraintType
+from .base import ConstraintType, choose, fill
 from .registry import register
 
 __all__ = [
@@ -78,6 +78,10 @@ class Layout:
     tables: int
     #: The response without its code (fenced blocks removed; tables kept).
     no_code: str
+    #: Lines that are all bold (``**Pros:**``), read as small headings.
+    labels: int = 0
+    #: Sentences of each list item, in order.
+    items: tuple[int, ...] = ()
 
 
 def _cells(row: str) -> int:
@@ -224,6 +228,8 @@ def layout(response: str) -> Layout:
     paragraphs: list[tuple[str, ...]] = []
     headings: list[str] = []
     numbered: list[int] = []
+    items: list[int] = []
+    labels = 0
     chunk: list[tuple[str, int]] = []
     chunk_kind = ""
 
@@ -233,6 +239,8 @@ def layout(response: str) -> Layout:
             sentences.extend(found)
             if chunk_kind == "text" and found:
                 paragraphs.append(tuple(found))
+            elif chunk_kind == "list":
+                items.append(len(found))
             chunk.clear()
 
     def stripped(line: str, offset: int) -> tuple[str, int]:
@@ -250,6 +258,7 @@ def layout(response: str) -> Layout:
             sentences.extend(_split(response, [(m.group(2), offset + m.start(2))]))
         elif kind == "label":
             assert m is not None
+            labels += 1
             sentences.extend(_split(response, [(m.group(2), offset + m.start(2))]))
         elif kind == "list":
             assert m is not None
@@ -271,6 +280,8 @@ def layout(response: str) -> Layout:
         code_blocks=code_blocks,
         tables=tables,
         no_code=no_code,
+        labels=labels,
+        items=tuple(items),
     )
 
 
@@ -279,7 +290,10 @@ def layout(response: str) -> Layout:
 #: Relations of ``heading_count``.
 HEADING_RELATIONS = ("at least", "exactly")
 
-_MAX_LIST_ITEMS = 20
+# An exact count of incidental structure ("precisely 13 headings") is a fingerprint of one answer,
+# not a request: exact counts are asked only up to these; more headings get "at least".
+_MAX_LIST_ITEMS = 10
+_MAX_EXACT_HEADINGS = 6
 _MAX_HEADINGS = 20
 
 
@@ -289,11 +303,11 @@ class NumberedList(ConstraintType):
 
     id = "detectable_format:numbered_list"
     phrasings = (
-        "Present your answer as a numbered list of exactly {num_items} items.",
-        "Make sure your response contains exactly {num_items} numbered points (1., 2., ...).",
-        "Your answer should include a numbered list with {num_items} items, no more and no fewer.",
-        "Organize the key points into a numbered list of {num_items} entries.",
-        "Use exactly {num_items} numbered items in your reply.",
+        "Present your answer as a numbered list of exactly {num_items:~item|items}.",
+        "Make sure your response contains exactly {num_items:~numbered point|numbered points} (1., 2., ...).",
+        "Your answer should include a numbered list with exactly {num_items:~item|items}.",
+        "Organize the key points into a numbered list of {num_items:~entry|entries}.",
+        "Use exactly {num_items:~numbered item|numbered items} in your reply.",
         "Structure the response around a list numbered 1 to {num_items}.",
     )
 
@@ -316,18 +330,18 @@ class HeadingCount(ConstraintType):
     id = "detectable_format:heading_count"
     phrasings_by_relation: ClassVar[dict[str, tuple[str, ...]]] = {
         "at least": (
-            "Use at least {num_headings} markdown headings (lines starting with #).",
-            "Make sure your answer has {num_headings} or more section headings written with #.",
-            "Your response should be organized under at least {num_headings} markdown headings.",
-            "Divide the answer into sections with no fewer than {num_headings} # headings.",
-            "Include a minimum of {num_headings} markdown headers.",
+            "Use at least {num_headings:~markdown heading|markdown headings} (lines starting with #).",
+            "Make sure your answer has {num_headings:~section heading|section headings} or more, written with #.",
+            "Your response should be organized under at least {num_headings:~markdown heading|markdown headings}.",
+            "Divide the answer into sections with at least {num_headings:~# heading|# headings}.",
+            "Include a minimum of {num_headings:~markdown header|markdown headers}.",
         ),
         "exactly": (
-            "Use exactly {num_headings} markdown headings (lines starting with #).",
-            "Make sure your answer has precisely {num_headings} section headings written with #.",
-            "Your response should be organized under {num_headings} markdown headings, no more, no fewer.",
-            "Divide the answer into sections with exactly {num_headings} # headings.",
-            "Include {num_headings} markdown headers in total.",
+            "Use exactly {num_headings:~markdown heading|markdown headings} (lines starting with #).",
+            "Make sure your answer has exactly {num_headings:~section heading|section headings}, written with #.",
+            "Organize your response under {num_headings:~markdown heading|markdown headings}, no more and no fewer.",
+            "Divide the answer into sections with exactly {num_headings:~# heading|# headings}.",
+            "Include {num_headings:~markdown header|markdown headers} in total.",
         ),
     }
     phrasings = phrasings_by_relation["at least"] + phrasings_by_relation["exactly"]
@@ -338,17 +352,25 @@ class HeadingCount(ConstraintType):
         found = len(layout(response).headings)
         return found >= wanted if relation == "at least" else found == wanted
 
-    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+    def candidates(
+        self, response: str, rng: random.Random, instruction: str = "", contrast: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
         found = len(layout(response).headings)
         if not 2 <= found <= _MAX_HEADINGS:
-            return None
-        if rng.random() < 0.5:
-            return {"relation": "exactly", "num_headings": found}
-        return {"relation": "at least", "num_headings": rng.randint(max(2, found - 2), found)}
+            return []
+        out = []
+        if found <= _MAX_EXACT_HEADINGS:
+            out.append({"relation": "exactly", "num_headings": found})
+        out.append({"relation": "at least", "num_headings": max(2, found - rng.randint(0, 2))})
+        return out
 
-    def describe(self, params: Mapping[str, Any], rng: random.Random) -> str:
+    def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        found = self.candidates(response, rng, instruction)
+        return rng.choice(found) if found else None
+
+    def describe(self, params: Mapping[str, Any], rng: random.Random | None) -> str:
         relation = _relation(self.id, params, HEADING_RELATIONS)
-        return rng.choice(self.phrasings_by_relation[relation]).format(**params)
+        return fill(choose(rng, self.phrasings_by_relation[relation]), **params)
 
 
 @register
