@@ -1,4 +1,5 @@
-"""constraint_reward: the fraction of a row's constraints each completion satisfies."""
+"""constraint_reward: all of a row's constraints or nothing by default (the fraction satisfied on
+request), and nothing for an answer that ignores the request by saying little."""
 
 from __future__ import annotations
 
@@ -20,17 +21,26 @@ def test_ifeval_columns_give_fraction_satisfied():
         "the river, as always, runs past the old mill",  # a comma: 2/3
     ]
     rewards = constraint_reward(
-        prompts=["p"] * 3, completions=completions, instruction_id_list=[IDS] * 3, kwargs=[KWARGS] * 3
+        prompts=["p"] * 3, completions=completions, instruction_id_list=[IDS] * 3, kwargs=[KWARGS] * 3,
+        all_or_nothing=False,
     )
     assert rewards == pytest.approx([1.0, 0.0, 2 / 3])
 
 
-def test_all_or_nothing_is_strict_prompt_level():
-    rewards = constraint_reward(
-        None, ["the river runs past the old mill every morning", "the river, as always, runs past the old mill"],
-        instruction_id_list=[IDS] * 2, kwargs=[KWARGS] * 2, all_or_nothing=True,
-    )
+def test_all_or_nothing_is_strict_prompt_level_and_the_default():
+    completions = ["the river runs past the old mill every morning", "the river, as always, runs past the old mill"]
+    rewards = constraint_reward(None, completions, instruction_id_list=[IDS] * 2, kwargs=[KWARGS] * 2)
     assert rewards == [1.0, 0.0]
+
+
+def test_an_answer_far_shorter_than_the_reference_earns_nothing():
+    ids, kwargs = ["punctuation:no_comma", "length_constraints:number_words"], [{}, {"num_words": 60, "relation": "less than"}]
+    reference = "the river runs past the old mill every morning and the miller waves at the boats " * 2
+    rewards = constraint_reward(None, ["no", reference], instruction_id_list=[ids] * 2, kwargs=[kwargs] * 2,
+                                response=[reference] * 2)  # fmt: skip
+    assert rewards == [0.0, 1.0]
+    # Without a reference there is nothing to measure against: the bounds decide alone.
+    assert constraint_reward(None, ["no"], instruction_id_list=[ids], kwargs=[kwargs]) == [1.0]
 
 
 def test_conversational_completions_are_read():
@@ -79,3 +89,23 @@ def test_unknown_id_is_an_error_not_a_silent_score():
 def test_mismatched_kwargs_length_is_an_error():
     with pytest.raises(ValueError, match="pair up"):
         checks_for_row(IDS, [{}])
+
+
+def test_saying_little_does_not_pay_on_generated_ground_truth(sample_path, tmp_path):
+    """On the ground-truth rows of a real run, a one-word answer earns (almost) nothing by default,
+    where partial credit without the guard pays it for every upper bound and ban it meets."""
+    from crabkit.pipeline import GenerateConfig, generate
+
+    generate(GenerateConfig(input=str(sample_path), seed=0, min_words=10), tmp_path / "run", progress=False)
+    rows = [json.loads(x) for x in (tmp_path / "run" / "ifeval_ground_truth.jsonl").read_text().splitlines()]
+    assert len(rows) >= 10
+    columns = {
+        "instruction_id_list": [r["instruction_id_list"] for r in rows],
+        "kwargs": [r["kwargs"] for r in rows],
+    }
+    lazy = constraint_reward(None, ["no"] * len(rows), response=[r["response"] for r in rows], **columns)
+    gamed = constraint_reward(None, ["no"] * len(rows), all_or_nothing=False, **columns)
+    honest = constraint_reward(None, [r["response"] for r in rows], response=[r["response"] for r in rows], **columns)
+    assert sum(lazy) / len(rows) <= 0.02
+    assert sum(gamed) / len(rows) > 0.1  # what the guard takes away
+    assert honest == [1.0] * len(rows)  # every row's own answer meets all its constraints

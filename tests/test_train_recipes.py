@@ -193,7 +193,8 @@ def test_grpo_with_constraint_reward_trains_and_reloads(tiny_model, pairs_file, 
     fields = {**FAST, "max_steps": 2, "num_generations": 4, "per_device_train_batch_size": 4,
               "max_completion_length": 8}
     fields.pop("max_length")
-    result = train_grpo(pairs_file, str(tiny_model), out, trl_fields=fields)
+    # Partial credit and no length guard: 8 random tokens of a tiny model earn nothing otherwise.
+    result = train_grpo(pairs_file, str(tiny_model), out, trl_fields=fields, all_or_nothing=False, min_answer_share=0)
     steps = [h for h in result.log_history if "reward" in h]
     assert len(steps) == 2
     for h in steps:

@@ -54,4 +54,10 @@ def from_mapping(cls: type[T], data: dict[str, Any], base: T | None = None, wher
         elif typing.get_origin(hints[key]) is tuple and isinstance(value, list):
             value = tuple(value)
         setattr(obj, key, value)
+    check = getattr(obj, "__post_init__", None)
+    if check is not None:  # the dataclass's own value checks, on the values the mapping set
+        try:
+            check()
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"config {where.rstrip('.') or 'file'}: {exc}") from None
     return obj

@@ -1,4 +1,9 @@
-"""`crab verify`: re-check every constraint in a constraints.jsonl or IFEval ground-truth file."""
+"""`crab verify`: re-check every constraint in a constraints.jsonl, train.jsonl or IFEval ground-truth file.
+
+A ``train.jsonl`` row is checked against its final assistant message (the answer the constraints of
+a forward example ask for); reverse examples, whose target *is* a list of constraints, are counted
+and left to ``constraints.jsonl``, where the same constraints are checked on their response.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ class VerifyReport:
     rows: int = 0
     checked: int = 0
     soft_skipped: int = 0
+    reverse_skipped: int = 0
     violations: list[str] = field(default_factory=list)
     by_type: Counter = field(default_factory=Counter)
 
@@ -26,6 +32,7 @@ class VerifyReport:
             "rows": self.rows,
             "constraints_checked": self.checked,
             "soft_constraints_skipped": self.soft_skipped,
+            "reverse_rows_skipped": self.reverse_skipped,
             "violations": len(self.violations),
             "violations_by_type": dict(sorted(self.by_type.items())),
         }
@@ -42,6 +49,15 @@ def verify_row(row: dict[str, Any], where: str, report: VerifyReport) -> None:
     """Check one row (constraints.jsonl or ground-truth layout), adding to ``report``."""
     report.rows += 1
     response = row.get("response")
+    if response is None and isinstance(row.get("messages"), list):  # a train.jsonl row
+        if row.get("kind") == "reverse":
+            report.reverse_skipped += 1
+            return
+        answers = [m for m in row["messages"] if isinstance(m, dict) and m.get("role") == "assistant"]
+        response = answers[-1].get("content") if answers else None
+        if "constraints" not in row:
+            report.violations.append(f"{where}: train row lists no 'constraints' (a run of an older crabkit?)")
+            return
     if not isinstance(response, str):
         report.violations.append(f"{where}: field 'response' missing or not a string")
         return

@@ -212,26 +212,51 @@ class Uppercase(Edit):
 
 _TITLE_LINE = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+(?P<h>.+?)[ \t#]*|\*\*(?P<b>[^*\n]+?)\*\*:?|[Tt]itle:[ \t]*(?P<t>.+?))[ \t]*$")
 _TITLE_WORDS = (1, 12)
+# A piece of writing that takes a title, and what it is about ("a poem about autumn leaves").
+_WRITING_ABOUT = re.compile(
+    r"\b(?:poem|story|essay|article|blog post|blog|letter|email|e-mail|song|speech|script|review|report|"
+    r"haiku|limerick|sonnet|ballad|tale|fable|toast|eulogy|newsletter|press release|cover letter|rap)\b"
+    r"[^.?!\n]*?\b(?:about|on|titled|called|for|describing)\s+(?P<topic>[^.?!,;:\n]{3,60}?)\s*(?:[.?!,;:\n]|$)",
+    re.IGNORECASE,
+)
+_TOPIC_WORDS = (1, 7)
+_SMALL_WORDS = frozenset(["a", "an", "the", "of", "and", "or", "for", "to", "in", "on", "at", "by", "with", "from", "my", "your", "our", "their", "his", "her", "its"])
+
+
+def _title_case(topic: str) -> str:
+    words = topic.split()
+    return " ".join(w if (i and w.lower() in _SMALL_WORDS) or not w.islower() else w.capitalize()
+                    for i, w in enumerate(words))  # fmt: skip
 
 
 @register_edit
 class Title(Edit):
-    """The answer's opening heading (``# X``, a bold line, ``Title: X``) becomes ``<<X>>``."""
+    """The answer's opening heading (``# X``, a bold line, ``Title: X``) becomes ``<<X>>``; a poem,
+    story, letter... with no heading gets one from what the request says it is about."""
 
     id = "title"
     target = "detectable_format:title"
 
     def apply(self, ctx: EditContext, rng: random.Random) -> str | None:
         body = ctx.response.lstrip()
+        if "<<" in body:
+            return None
         first, _, rest = body.partition("\n")
         m = _TITLE_LINE.match(first)
-        if not m or "<<" in body or not rest.strip():
+        if m and rest.strip():
+            title = (m.group("h") or m.group("b") or m.group("t") or "").strip().strip("*_").strip()
+            title = title.rstrip(":").strip()
+            if not _TITLE_WORDS[0] <= text.count_words(title) <= _TITLE_WORDS[1] or ">" in title or "<" in title:
+                return None
+            return f"<<{title}>>\n{rest}" if rest.startswith("\n") else f"<<{title}>>\n\n{rest}"
+        about = _WRITING_ABOUT.search(ctx.instruction)
+        if m or about is None or _has_code(body):
             return None
-        title = (m.group("h") or m.group("b") or m.group("t") or "").strip().strip("*_").strip()
-        title = title.rstrip(":").strip()
-        if not _TITLE_WORDS[0] <= text.count_words(title) <= _TITLE_WORDS[1] or ">" in title or "<" in title:
+        topic = about.group("topic").strip().strip("\"'")
+        topic = re.sub(r"^(?:the|a|an|my|our|your)\s+", "", topic, flags=re.IGNORECASE)
+        if not _TOPIC_WORDS[0] <= text.count_words(topic) <= _TOPIC_WORDS[1] or any(c in topic for c in "<>*#"):
             return None
-        return f"<<{title}>>\n{rest}" if rest.startswith("\n") else f"<<{title}>>\n\n{rest}"
+        return f"<<{_title_case(topic)}>>\n\n{body}"
 
 
 _BLANK_SPLIT = re.compile(r"\n[ \t]*\n")
@@ -258,6 +283,7 @@ class StarParagraphs(Edit):
 
 
 _HEADING_LINE = re.compile(r"^(?P<marks>#{1,6})[ \t]+(?P<text>\S.*?)[ \t#]*$", re.MULTILINE)
+_LABEL_LINE = re.compile(r"^[ \t]*\*\*(?P<text>[^*\n]{2,80}?)\*\*[ \t]*:?[ \t]*$", re.MULTILINE)
 _SECTION_WORDS = re.compile(r"\b(?:SECTION|Section|PART|Part)\b")
 _SECTIONS = (2, 8)
 _SPLITTERS = (("SECTION", 0.6), ("Section", 0.25), ("PART", 0.15))
@@ -265,7 +291,8 @@ _SPLITTERS = (("SECTION", 0.6), ("Section", 0.25), ("PART", 0.15))
 
 @register_edit
 class Sections(Edit):
-    """The top-level markdown headings are relabelled ``SECTION 1: ...``, ``SECTION 2: ...``."""
+    """The section headings (the highest markdown level with two or more, else bold label lines)
+    are relabelled ``SECTION 1: ...``, ``SECTION 2: ...``."""
 
     id = "sections"
     target = "detectable_format:multiple_sections"
@@ -275,18 +302,23 @@ class Sections(Edit):
         if _SECTION_WORDS.search(body) or _has_code(body):
             return None
         found = list(_HEADING_LINE.finditer(body))
-        if not found:
-            return None
-        top = min(len(m.group("marks")) for m in found)
-        heads = [m for m in found if len(m.group("marks")) == top]
+        if found:
+            # The highest heading level that divides the answer into sections (a lone "# Title"
+            # above "##" sections is the title, not a section).
+            levels = sorted({len(m.group("marks")) for m in found})
+            by_level = [[m for m in found if len(m.group("marks")) == lv] for lv in levels]
+            heads = next((h for h in by_level if len(h) >= _SECTIONS[0]), by_level[0])
+        else:
+            heads = list(_LABEL_LINE.finditer(body))  # "**Benefits:**" lines, written as small headings
         if not _SECTIONS[0] <= len(heads) <= _SECTIONS[1]:
             return None
         splitter = rng.choices([s for s, _ in _SPLITTERS], weights=[w for _, w in _SPLITTERS])[0]
         out, pos = [], 0
         for n, m in enumerate(heads, 1):
-            label = m.group("text").strip().strip("*_").strip()
+            label = m.group("text").strip().strip("*_").strip().rstrip(":").strip()
             out.append(body[pos : m.start()])
-            out.append(f"{m.group('marks')} {splitter} {n}: {label}")
+            marks = m.groupdict().get("marks")
+            out.append(f"{marks} {splitter} {n}: {label}" if marks else f"**{splitter} {n}: {label}**")
             pos = m.end()
         out.append(body[pos:])
         return "".join(out)

@@ -28,7 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--language", action="append", dest="languages", help="keep only this language (repeatable)")
     p.add_argument("--no-dedup", action="store_true", default=None)
     p.add_argument("--limit", type=int)
-    p.add_argument("--reverse-ratio", type=float)
+    p.add_argument("--reverse-ratio", type=float, help="share of seeds made reverse examples (default 0.3)")
+    p.add_argument("--edit-rate", type=float,
+                   help="share of seeds given a verified edit (P.S., quotes, all caps, JSON...; default 0.3; "
+                        "0 turns edits off)")
     p.add_argument("--mix", help="general chat data mixed into train.jsonl")
     p.add_argument("--mix-ratio", type=float)
     p.add_argument("--strict", action="store_true", default=None, help="exit 1 when any input record is rejected")
@@ -127,6 +130,10 @@ def _config(args: argparse.Namespace):
         cfg.dedup = False
     if args.reverse_ratio is not None:
         cfg.compose.reverse_ratio = args.reverse_ratio
+    if args.edit_rate is not None:
+        from crabkit.backtranslate.edits import EditConfig
+
+        cfg.edits = EditConfig(rate=args.edit_rate, weights=cfg.edits.weights)
     _apply_llm(cfg, args)
     read = {
         "layout": args.layout, "instruction_field": args.instruction_field, "response_field": args.response_field,

@@ -67,7 +67,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(g)
     g.add_argument("--num-generations", type=int, dest="num_generations")
     g.add_argument("--max-completion-length", type=int, dest="max_completion_length")
-    g.add_argument("--all-or-nothing", action="store_true", help="reward 1 only when every constraint holds")
+    g.add_argument("--all-or-nothing", action="store_true", default=True,
+                   help="reward 1 only when every constraint holds (the default)")
+    g.add_argument("--partial-credit", action="store_false", dest="all_or_nothing",
+                   help="reward the fraction of constraints that hold instead (easier to game by saying little)")
+    g.add_argument("--min-answer-share", type=float, default=0.2,
+                   help="a completion with fewer words than this share of the row's reference answer earns 0 "
+                        "(default 0.2; 0 turns the guard off)")
     g.add_argument("--no-chat", action="store_true", help="plain-text prompts for a model without a chat template")
     g.set_defaults(func=run_grpo)
 
@@ -182,7 +188,8 @@ def run_grpo(args: argparse.Namespace) -> int:
 
         trl, cfg = _fields(args, ("num_generations", "max_completion_length"))
         result = train_grpo(args.data, args.model, args.out, trl_fields=trl, lora=cfg.lora,
-                            model_options=cfg.model, chat=not args.no_chat, all_or_nothing=args.all_or_nothing)
+                            model_options=cfg.model, chat=not args.no_chat, all_or_nothing=args.all_or_nothing,
+                            min_answer_share=args.min_answer_share)
         _report("grpo", result)
         return 0
 

@@ -29,8 +29,8 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     # keywords
     "keywords:existence": 0.7,
     "keywords:include": 0.4,
-    "keywords:frequency": 0.7,
-    "keywords:forbidden_words": 0.8,
+    "keywords:frequency": 0.6,
+    "keywords:forbidden_words": 0.6,
     "keywords:letter_frequency": 0.15,
     # length
     "length_constraints:number_words": 1.2,

@@ -196,8 +196,9 @@ def contrast_words(response: str, instruction: str, contrast: Sequence[str], mos
     # Counter keeps first-seen order, which breaks ties in the sort below.
     seen = Counter(itertools.chain.from_iterable(lower_word_counts(other).keys() for other in contrast))
     counts = lower_word_counts(response)
+    asked = lower_word_counts(instruction)  # no word of the request itself, filler or not
     ranked = sorted(
-        (w for w, n in seen.items() if n >= need and w not in counts and w[:5] not in topic),
+        (w for w, n in seen.items() if n >= need and w not in counts and w not in asked and w[:5] not in topic),
         key=lambda w: (-seen[w], w not in fillers),
     )
     found = []

@@ -318,6 +318,8 @@ class StartPhrase(ConstraintType):
         else:
             return None
         phrase = " ".join(tokens[:k]).rstrip(",;:-\u2014")
+        if phrase.count('"') % 2 or phrase.count("(") != phrase.count(")"):
+            return None  # a quotation or a bracket cut open halfway
         if text.count_words(phrase) < 2 or not self.check(response, {"phrase": phrase}):
             return None
         return {"phrase": phrase}

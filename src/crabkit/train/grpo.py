@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from crabkit.constraints import UnknownConstraintType
+from crabkit.text import count_words
 
 from ._common import (
     DataError,
@@ -26,7 +27,7 @@ from ._common import (
     read_jsonl,
 )
 from .config import LoraOptions, ModelOptions, build_trl_config
-from .rewards import checks_for_row, constraint_reward
+from .rewards import MIN_ANSWER_SHARE, checks_for_row, constraint_reward
 
 __all__ = ["grpo_config", "load_grpo_dataset", "train_grpo"]
 
@@ -60,12 +61,15 @@ def load_grpo_dataset(path: str | Path, chat: bool = True) -> Any:
         if not checks:
             skipped += 1
             continue
+        reference = row.get("response")
         rows.append(
             {
                 "prompt": _prompt(row, where, chat),
                 "instruction_id_list": list(ids or []),
                 "kwargs": json.dumps(kwargs or []),
                 "constraints": json.dumps(constraints or []),
+                # The reward's length guard (see rewards.py); -1: no reference answer in the row.
+                "reference_words": count_words(reference) if isinstance(reference, str) else -1,
             }
         )
     if skipped:
@@ -91,11 +95,14 @@ def train_grpo(
     lora: LoraOptions | None = None,
     model_options: ModelOptions | None = None,
     chat: bool = True,
-    all_or_nothing: bool = False,
+    all_or_nothing: bool = True,
+    min_answer_share: float = MIN_ANSWER_SHARE,
 ) -> TrainResult:
-    """GRPO-train ``model`` on the prompts in ``data`` with the constraint pass rate as reward.
+    """GRPO-train ``model`` on the prompts in ``data`` with ``constraint_reward``.
 
-    ``all_or_nothing`` rewards 1 only when every constraint holds (IFEval's strict prompt level).
+    ``all_or_nothing`` (the default) rewards 1 only when every constraint holds (IFEval's strict
+    prompt level); False gives partial credit, the fraction that holds. A completion shorter than
+    ``min_answer_share`` of its row's reference answer (in words) earns 0 (0 turns the guard off).
     """
     import functools
 
@@ -104,9 +111,8 @@ def train_grpo(
     args = grpo_config(out_dir, trl_fields)
     dataset = load_grpo_dataset(data, chat)
     lm, tokenizer = load_for_training(model, model_options or ModelOptions(), assistant_masks=False)
-    reward = constraint_reward
-    if all_or_nothing:
-        reward = functools.update_wrapper(functools.partial(constraint_reward, all_or_nothing=True), constraint_reward)
+    # A partial keeps TRL's name for the reward ("constraint_reward") in its logs.
+    reward = functools.update_wrapper(functools.partial(constraint_reward, all_or_nothing=all_or_nothing, min_answer_share=min_answer_share), constraint_reward)
     trainer = GRPOTrainer(
         model=lm,
         reward_funcs=reward,

@@ -9,6 +9,12 @@ either column convention crabkit writes:
 * crabkit style (``constraints.jsonl`` / pairs): ``constraints``, a list of ``{type, params}``
   dicts (or a JSON string of it).
 
+By default the reward cannot be gamed by saying little: a completion earns 1.0 only when it
+satisfies *every* constraint of its row (IFEval's strict prompt level; a one-word "no" passes the
+upper bounds and bans of a row but rarely all of them), and 0.0 when it is far shorter than the
+row's reference answer (``reference_words``: fewer than ``min_answer_share`` of its words), however
+many bounds it meets. ``all_or_nothing=False`` gives the fraction satisfied instead.
+
 So ``ifeval_ground_truth.jsonl`` trains as-is::
 
     from datasets import load_dataset
@@ -28,7 +34,12 @@ from typing import Any
 
 from crabkit.constraints import ConstraintType, get, get_by_ifeval_id
 
-__all__ = ["Check", "checks_for_row", "completion_text", "constraint_reward", "pass_fraction"]
+__all__ = [
+    "MIN_ANSWER_SHARE", "Check", "checks_for_row", "completion_text", "constraint_reward", "pass_fraction",
+]
+
+#: A completion with fewer words than this share of the reference answer's ignores the request.
+MIN_ANSWER_SHARE = 0.2
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +111,15 @@ def constraint_reward(
     instruction_id_list: Sequence[Sequence[str]] | None = None,
     kwargs: Sequence[Any] | None = None,
     constraints: Sequence[Any] | None = None,
-    all_or_nothing: bool = False,
+    all_or_nothing: bool = True,
+    reference_words: Sequence[int | None] | None = None,
+    response: Sequence[str | None] | None = None,
+    min_answer_share: float = MIN_ANSWER_SHARE,
     **_: Any,
 ) -> list[float | None]:
-    """Per completion, the fraction of its row's constraints it satisfies.
+    """Per completion, 1.0 when it satisfies every constraint of its row, else 0.0 (or, with
+    ``all_or_nothing=False``, the fraction it satisfies); 0.0 when it is much shorter than the
+    row's reference answer.
 
     Args:
         prompts: unused (the constraints come from the columns); part of TRL's calling contract.
@@ -112,7 +128,13 @@ def constraint_reward(
         kwargs: per completion, the IFEval kwargs list matching ``instruction_id_list``.
         constraints: per completion, crabkit constraints (``{type, params, ...}``); used with or
             instead of the IFEval columns.
-        all_or_nothing: 1.0 only when every constraint passes, else 0.0 (IFEval's strict prompt level).
+        all_or_nothing: 1.0 only when every constraint passes, else 0.0 (IFEval's strict prompt level;
+            the default). False: the fraction that passes.
+        reference_words: per completion, the word count of the row's reference answer; or
+        response: per completion, the reference answer itself (``ifeval_ground_truth.jsonl`` rows
+            carry it). A completion with fewer than ``min_answer_share`` of its words scores 0.0:
+            an answer that ignores the request must not earn the bounds and bans it meets by
+            saying nothing. Without either, no length guard applies.
         **_: other dataset columns and TRL extras (``trainer_state``, ``completion_ids``...), ignored.
 
     Returns:
@@ -123,8 +145,19 @@ def constraint_reward(
     ...                   kwargs=[[{}]])
     [1.0]
     """
+    from crabkit.text import count_words
+
     rewards: list[float | None] = []
     for i, completion in enumerate(completions):
         checks = checks_for_row(_column(instruction_id_list, i), _column(kwargs, i), _column(constraints, i))
-        rewards.append(pass_fraction(completion_text(completion), checks, all_or_nothing))
+        text = completion_text(completion)
+        reward = pass_fraction(text, checks, all_or_nothing)
+        reference = _column(reference_words, i)
+        if reference is not None and reference < 0:
+            reference = None  # a dataset column's "no reference answer"
+        if reference is None and isinstance(_column(response, i), str):
+            reference = count_words(_column(response, i))
+        if reward and reference and count_words(text) < min_answer_share * reference:
+            reward = 0.0
+        rewards.append(reward)
     return rewards
