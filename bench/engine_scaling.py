@@ -89,6 +89,7 @@ def main() -> None:
 
     from crabkit.engine import RayEngine
     from crabkit.pipeline import GenerateConfig, _blocks, _items, generate, process_block
+    from crabkit.store import SeedStore
 
     ncpu = os.cpu_count() or 1
     cores = args.cores or ncpu
@@ -97,10 +98,15 @@ def main() -> None:
     make_input(args.pairs, args.records, data)
     cfg = GenerateConfig(input=str(data), block_size=args.block_size)
 
-    # Serial part 1: the driver's read + filter + dedup alone.
-    items, t_read, _ = timed(lambda: list(_items(cfg)))
+    # Serial part 1: the driver's read + filter + dedup, and its store (grouped by request).
+    def read() -> list:
+        with SeedStore() as store:
+            store.extend(_items(cfg))
+            return list(store.ordered())
+
+    items, t_read, _ = timed(read)
     n_items = len(items)
-    blocks = list(_blocks(items, 0, 0, cfg.block_size))
+    blocks = list(_blocks(items, 0, cfg.block_size))
     n_seeds = sum(len(b.seeds) for b in blocks)
     # Parallel part: process_block in this process (what each Ray task runs), one core.
     process_block(blocks[0], cfg)  # warm lazy imports and caches

@@ -1,4 +1,11 @@
-"""`crab generate`: read -> seeds -> back-translate -> verify -> compose -> write, streaming and resumable.
+"""`crab generate`: read -> seeds -> group -> back-translate, edit, verify, choose -> compose -> write,
+resumable.
+
+The driver first reads and filters the whole input into a temporary on-disk store
+(:class:`crabkit.store.SeedStore`; memory stays flat) and takes it back grouped by request, so that
+every answer meets its siblings in one block (:mod:`crabkit.backtranslate.prepare` compares each
+answer with them to choose informative constraints). Output rows follow that order. The input is
+read completely before any output file is opened for writing.
 
 With an LLM backend configured (``cfg.llm``), each block also goes through the LLM stage (refined
 instruction, soft constraints, judge, dedup; see :mod:`crabkit.backtranslate.llm`) between the rules
@@ -8,7 +15,8 @@ resumed run re-sends only what was not answered before the kill.
 The run directory holds the outputs plus ``state.json``, a checkpoint written after every block:
 how many input items were consumed, the byte length of every output file, the running stats and
 the block counter. A rerun of the same command truncates the outputs to the checkpoint, skips the
-consumed items (re-reading them, but not back-translating them again) and carries on, so the final
+consumed items of the grouped order (re-reading the input, but not back-translating them again) and
+carries on, so the final
 files are byte-identical to an uninterrupted run with the same seed.
 
 The work of a block is one picklable function, :func:`process_block` (a :class:`Block` in, a

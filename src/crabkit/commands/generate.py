@@ -156,6 +156,9 @@ def _summary(result) -> str:
         "  examples " + ", ".join(f"{k} {v}" for k, v in sorted(ex.items()))
         + f"; IFEval ground-truth rows {s['ground_truth_rows']}",
     ]
+    if s.get("edits"):
+        lines.append(f"  edited answers {sum(s['edits'].values())}: "
+                     + ", ".join(f"{k} {v}" for k, v in sorted(s["edits"].items())))  # fmt: skip
     if "llm_failures" in s:
         soft = sum(s.get("soft_constraints_by_type", {}).values())
         verdicts = ", ".join(f"{k} {v}" for k, v in sorted(s.get("judge_verdicts", {}).items())) or "none"
