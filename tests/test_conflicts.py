@@ -176,11 +176,15 @@ def test_case_rules_clash_with_capital_counts_and_other_languages():
     assert conflicts(
         "change_case:english_lowercase", freq, {}, {"capital_relation": "at least", "capital_frequency": 2}
     )
-    assert not conflicts(
+    # True ("fewer than 2 capital words" of an all-lowercase answer) but a riddle, not a request.
+    assert conflicts(
         "change_case:english_lowercase", freq, {}, {"capital_relation": "less than", "capital_frequency": 2}
     )
     assert conflicts(
         "change_case:english_capital", freq, {}, {"capital_relation": "less than", "capital_frequency": 5}
+    )
+    assert conflicts(
+        "change_case:english_capital", freq, {}, {"capital_relation": "at least", "capital_frequency": 300}
     )
     assert conflicts("change_case:english_lowercase", "language:response_language", {}, {"language": "de"})
     assert not conflicts(

@@ -372,8 +372,8 @@ class Json(Edit):
 
     def apply(self, ctx: EditContext, rng: random.Random) -> str | None:
         body = ctx.response.strip()
-        if text.count_words(body) > self.most_words or body.startswith(("{", "[")):
-            return None
+        if text.count_words(body) > self.most_words or body.startswith(("{", "[")) or _has_code(body):
+            return None  # code inside JSON strings, escaped line by line, is no answer to read
         document = json.dumps(_json_document(body), ensure_ascii=False, indent=2)
         return f"```json\n{document}\n```" if rng.random() < 0.5 else document
 

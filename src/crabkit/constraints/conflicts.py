@@ -85,8 +85,10 @@ _GROUPS: tuple[frozenset[str], ...] = (
     ),
     # Paragraphs split by *** vs by blank lines with a fixed count: two answers to "how many paragraphs".
     frozenset({"length_constraints:number_paragraphs", "length_constraints:nth_paragraph_first_word"}),
-    # All lowercase vs all capitals.
+    # All lowercase vs all capitals; and counting capital words in either is a riddle, not a request.
     frozenset({"change_case:english_lowercase", "change_case:english_capital"}),
+    frozenset({"change_case:english_lowercase", "change_case:capital_word_frequency"}),
+    frozenset({"change_case:english_capital", "change_case:capital_word_frequency"}),
     # Two ways of asking for the same required words.
     frozenset({"keywords:existence", "keywords:include"}),
     # The response can only open one way: a given phrase, a quotation mark, a <<title>>.
