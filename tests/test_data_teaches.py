@@ -26,7 +26,7 @@ from crabkit.store import SeedStore
 from crabkit.verify import verify_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import data_quality  # noqa: E402
+import data_quality
 
 
 def _rows(path: Path) -> list[dict]:

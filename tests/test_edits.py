@@ -42,8 +42,8 @@ FITS = {
     "star_paragraphs": ("How do I water house plants?", ANSWER, ()),
     "sections": ("How do I water house plants?", HEADED, ()),
     "json": ("Give me tips for watering plants.", LISTED, ()),
-    "no_comma": ("Can I freeze rice?", "Yes. Cool cooked rice quickly, portion it into freezer bags and keep "
-                 "it for up to a month before you reheat it until it is steaming hot.", ()),
+    "no_comma": ("Can I freeze rice?", ("Yes. Cool cooked rice quickly, portion it into freezer bags and keep "
+                 "it for up to a month before you reheat it until it is steaming hot."), ()),
     "placeholders": ("Write a thank-you note after an interview.", LETTER, ()),
     "yes_no": ("Can I freeze cooked rice?", YES, ()),
     "two_responses": ("Can I freeze cooked rice?", YES, ("No, cooked rice is best eaten fresh the same day.",)),

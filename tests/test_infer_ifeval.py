@@ -71,12 +71,12 @@ LETTER = (
 # Other answers to the bees question: what a type may compare a response with (forbidden words
 # come from them: words they use and the response does without).
 OTHER_BEE_ANSWERS = (
-    "Bees share the location of flowers with a special movement called the waggle dance. The worker "
+    ("Bees share the location of flowers with a special movement called the waggle dance. The worker "
     "bee wiggles its body in a straight line inside the hive, and the direction of that run tells "
-    "the others where to fly relative to the sun. Nectar and pollen make the trip worth it.",
-    "A scout bee that finds nectar goes back to the colony and performs a dance. The duration of "
+    "the others where to fly relative to the sun. Nectar and pollen make the trip worth it."),
+    ("A scout bee that finds nectar goes back to the colony and performs a dance. The duration of "
     "the waggle encodes distance, and its direction relative to gravity encodes the direction of "
-    "the sun. Other workers follow her movement and then fly off to collect the nectar and pollen.",
+    "the sun. Other workers follow her movement and then fly off to collect the nectar and pollen."),
 )
 
 
