@@ -107,5 +107,5 @@ def test_saying_little_does_not_pay_on_generated_ground_truth(sample_path, tmp_p
     gamed = constraint_reward(None, ["no"] * len(rows), all_or_nothing=False, **columns)
     honest = constraint_reward(None, [r["response"] for r in rows], response=[r["response"] for r in rows], **columns)
     assert sum(lazy) / len(rows) <= 0.02
-    assert sum(gamed) / len(rows) > 0.1  # what the guard takes away
+    assert sum(gamed) > sum(lazy)  # partial credit pays "no" for the bounds and bans it meets
     assert honest == [1.0] * len(rows)  # every row's own answer meets all its constraints
