@@ -157,6 +157,9 @@ class StubServer:
             return web.json_response({"error": {"message": msg}}, status=400)
         if fault == "500":
             return web.json_response({"error": {"message": "internal error"}}, status=500)
+        if fault is not None and fault.isdigit():  # any other status, its error echoing the key header
+            msg = f"request refused ({request.headers.get('Authorization', '')})"
+            return web.json_response({"error": {"message": msg}}, status=int(fault))
         if fault == "slow":
             await asyncio.sleep(self.slow_s)
         rf = payload.get("response_format") or {}

@@ -17,6 +17,7 @@ from crabkit.engine import RayEngine
 from crabkit.engine.ray_engine import SHARDS
 from crabkit.llm import ChatRequest
 from crabkit.pipeline import OUTPUT_FILES, GenerateConfig, generate
+from crabkit.rundir import MARKER
 
 FILES = (*OUTPUT_FILES, "stats.json", "state.json", "manifest.json")
 
@@ -100,6 +101,7 @@ def test_a_shard_of_another_configuration_is_not_reused(data, tmp_path):
     _ray_run(_cfg(data, seed=1), tmp_path / "other", keep_shards=True)
     (tmp_path / "run").mkdir()
     (tmp_path / "other" / SHARDS).rename(tmp_path / "run" / SHARDS)
+    (tmp_path / "other" / MARKER).rename(tmp_path / "run" / MARKER)  # a crab run dir with stale shards
     engine = _ray_run(_cfg(data), tmp_path / "run", keep_shards=True)
     assert (engine.blocks_run, engine.blocks_reused) == (10, 0)
     ref = tmp_path / "ref"
@@ -162,7 +164,7 @@ def _answer(payload: dict) -> str:
 
 def test_llm_stage_spreads_over_two_endpoints_and_a_rerun_pays_nothing(sample_path, tmp_path):
     pytest.importorskip("aiohttp")
-    pytest.importorskip("httptools")
+    pytest.importorskip("aiohttp")
     from llm_server import StubServer
 
     def cfg(*urls: str) -> GenerateConfig:

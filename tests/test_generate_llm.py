@@ -228,7 +228,7 @@ def _state(run: Path) -> dict:
 
 def test_acceptance_openai_backend_with_faults_kill_and_resume(sample_path, tmp_path, monkeypatch, caplog, capsys):
     pytest.importorskip("aiohttp")
-    pytest.importorskip("httptools")
+    pytest.importorskip("aiohttp")
     from llm_server import StubServer, last_user_text, random_faults
 
     recs = _records(sample_path, 20)

@@ -174,12 +174,14 @@ def test_json_object_whose_only_list_holds_the_records(tmp_path):
     assert [s.origin for s in read_records(path)] == [f"{path}#0", f"{path}#1"]
 
 
-def test_invalid_utf8_in_a_json_document_keeps_the_records_before_it(tmp_path):
+def test_invalid_utf8_in_a_json_document_costs_only_its_record(tmp_path):
     path = tmp_path / "a.json"
-    path.write_bytes(b'[{"prompt": "Q1", "response": "A1"}, {"prompt": "Q2", "response": "caf\xe9"}]')
+    path.write_bytes(b'[{"prompt": "Q1", "response": "A1"}, {"prompt": "Q2", "response": "caf\xe9"}, '
+                     b'{"prompt": "Q3", "response": "A3"}]')  # fmt: skip
     seeds, rejects = split(list(read_records(path)))
-    assert [s.instruction for s in seeds] == ["Q1"]
-    assert rejects[0].origin == f"{path}#1" and rejects[0].reason.startswith("invalid JSON:")
+    assert [s.instruction for s in seeds] == ["Q1", "Q3"]
+    assert rejects[0].origin == f"{path}#1" and rejects[0].reason.startswith("invalid UTF-8")
+    assert rejects[0].field == "response"
 
 
 def test_json_array_with_bad_records_rejects_them_by_index(tmp_path):

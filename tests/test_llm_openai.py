@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("aiohttp")  # the stub server
-pytest.importorskip("httptools")  # the client's parser
+pytest.importorskip("aiohttp")  # the client
 
-from crabkit.llm import CachedBackend, ChatRequest, OpenAIBackend, ResponseCache
+from crabkit.llm import BackendUnavailable, CachedBackend, ChatRequest, OpenAIBackend, ResponseCache
 from crabkit.llm.openai_compat import AIMDLimiter, parse_retry_after
 from llm_server import StubServer, random_faults
 
@@ -159,11 +159,37 @@ def test_base_urls_that_are_not_http_fail_when_the_backend_is_made(url):
         OpenAIBackend(base_url=url, model="m")
 
 
-def test_an_unreachable_server_is_an_error_not_an_exception():
+def test_a_server_nobody_can_reach_stops_the_batch_at_once():
     with StubServer() as server:
         url = server.url
-    out = client(url, max_retries=1).generate([req("a")])
+    start = time.perf_counter()
+    with pytest.raises(BackendUnavailable, match="cannot reach the server"):
+        client(url, max_retries=6, backoff_base_s=0.5).generate([req(str(i)) for i in range(50)])
+    assert time.perf_counter() - start < 5
+
+
+def test_a_server_that_answered_before_and_goes_down_gives_per_request_errors():
+    backend = client("http://127.0.0.1:1", max_retries=1)
+    with StubServer() as server:
+        backend = client(server.url, max_retries=1)
+        assert backend.generate([req("a")])[0].ok
+    out = backend.generate([req("b")])  # the same server, gone: maybe a restart, so no fatal error
     assert "connection error" in out[0].error
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_key_stops_the_batch_and_says_where_the_key_comes_from(status, monkeypatch):
+    monkeypatch.setenv("CRAB_TEST_KEY", SECRET)
+
+    def refuse(payload, attempt):
+        return str(status)
+
+    with StubServer(faults=refuse) as server, pytest.raises(BackendUnavailable) as info:
+        client(server.url, api_key_env="CRAB_TEST_KEY").generate([req(str(i)) for i in range(30)])
+    message = str(info.value)
+    assert f"HTTP {status}" in message and "$CRAB_TEST_KEY" in message and "is set" in message
+    assert SECRET[8:16] not in message
+    assert max(server.seen.values()) == 1  # no request was tried twice: stopped, not 30 x 7 attempts
 
 
 def test_retry_after_is_honoured():

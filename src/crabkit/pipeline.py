@@ -50,6 +50,7 @@ from crabkit.backtranslate.rules import Backtranslated, RuleConfig
 from crabkit.compose.mix import mix_example
 from crabkit.compose.plan import ComposeConfig, compose_block
 from crabkit.records import Reject, Seed, content_id, dumps
+from crabkit.rundir import RunDir
 from crabkit.store import SeedStore
 
 __all__ = [
@@ -407,18 +408,35 @@ def generate(
     if backend is not None and engine is not None:
         raise ValueError("a backend object runs in this process only; with an engine, configure cfg.llm instead")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    with RunDir.claim(out, [p for p in (cfg.input, cfg.mix) if p]):
+        return _generate(cfg, out, progress, force, backend, engine)
+
+
+def _read_state(path: Path) -> dict[str, Any]:
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path} is unreadable ({e}); rerun with --force to start over") from None
+    if not isinstance(state, dict) or not isinstance(state.get("stats"), dict):
+        raise ValueError(f"{path} is not a crab checkpoint; rerun with --force to start over")  # noqa: TRY004
+    return state
+
+
+def _generate(
+    cfg: GenerateConfig, out: Path, progress: bool, force: bool, backend: Any, engine: Engine | None
+) -> RunResult:
+    use_llm = cfg.llm.enabled
     state_path = out / STATE
     fingerprint = cfg.fingerprint()
     state: dict[str, Any] | None = None
     if state_path.exists() and not force:
-        state = json.loads(state_path.read_text(encoding="utf-8"))
+        state = _read_state(state_path)
         if state.get("fingerprint") != fingerprint:
             raise ValueError(
                 f"{out} holds a run with a different configuration; use another --out or --force to start over"
             )
         if state.get("done"):
-            return RunResult(out, state["stats"], resumed_from=state["consumed"], already_done=True)
+            return RunResult(out, _final_stats(state["stats"]), resumed_from=state["consumed"], already_done=True)
     consumed = state["consumed"] if state else 0
     block_index = state["block_index"] if state else 0
     stats = state["stats"] if state else _empty_stats(use_llm)
@@ -430,6 +448,12 @@ def generate(
     except BaseException:
         store.close()
         raise
+    if state is not None and state.get("input_digest") not in (None, store.digest):
+        store.close()
+        raise ValueError(
+            f"the input {cfg.input} is not the one this run started with (its records differ); a resume would "
+            f"mix the two. Rerun with --force to start over on the new input, or use another --out"
+        )
     outputs = _Outputs(out, state["offsets"] if state else None)
     mix_iter = _mix_items(cfg) if cfg.mix and cfg.mix_ratio > 0 else None
     if mix_iter:
@@ -451,6 +475,7 @@ def generate(
                     "offsets": offsets,
                     "stats": stats,
                     "done": done,
+                    "input_digest": store.digest,
                 },
                 sort_keys=True,
             ),

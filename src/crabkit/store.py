@@ -10,6 +10,7 @@ their own place.
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 import shutil
 import sqlite3
@@ -46,6 +47,7 @@ class SeedStore:
         self._pending: list[tuple[int, str, bytes]] = []
         self._count = 0
         self._sealed = False
+        self._digest = hashlib.sha256()
 
     def __enter__(self) -> Self:
         return self
@@ -56,13 +58,21 @@ class SeedStore:
     def __len__(self) -> int:
         return self._count
 
+    @property
+    def digest(self) -> str:
+        """What the items are, as a hash of their content in input order: a resume checks that the
+        input it reads again is the one the run started with."""
+        return self._digest.hexdigest()[:32]
+
     def add(self, item: Seed | Reject) -> None:
         if self._sealed:
             raise RuntimeError("SeedStore is read-only once ordered() was called")
         pos = self._count
         key = item.request_key if isinstance(item, Seed) else f"reject:{pos}"
         # Pickle: this process's own scratch file, read back by this process only.
-        self._pending.append((pos, key, pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)))
+        data = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+        self._digest.update(len(data).to_bytes(8, "little") + data)
+        self._pending.append((pos, key, data))
         self._count += 1
         if len(self._pending) >= _BATCH:
             self._flush()

@@ -88,8 +88,8 @@ class LLMConfig:
     model: str = ""
     api_key_env: str = "OPENAI_API_KEY"
     concurrency: int = 16
-    timeout: float = 300.0
-    max_retries: int = 6
+    timeout: float = 120.0
+    max_retries: int = 3
     backoff_s: float = 0.5
     temperature: float = 0.0
     max_tokens: int = 1024
@@ -97,6 +97,9 @@ class LLMConfig:
     dry_run: bool = False
     max_requests: int | None = None
     on_failure: str = "reject"
+    #: Above this share of records failing in the LLM stage, the run ends with exit status 4.
+    max_failure_share: float = 0.2
+    headers: dict[str, str] = field(default_factory=dict)
     refine: bool = True
     soft: bool = True
     judge: bool = True
@@ -116,6 +119,8 @@ class LLMConfig:
             raise ValueError(f"llm.concurrency must be >= 1, got {self.concurrency}")
         if self.max_requests is not None and self.max_requests < 0:
             raise ValueError(f"llm.max_requests must be >= 0, got {self.max_requests}")
+        if not 0 <= self.max_failure_share <= 1:
+            raise ValueError(f"llm.max_failure_share must be between 0 and 1, got {self.max_failure_share}")
 
     def fingerprint_fields(self) -> dict[str, Any]:
         """The settings that decide the output (prompt versions included)."""
@@ -136,6 +141,7 @@ def build_backend(cfg: LLMConfig, run_dir: str | Path, *, dry_run: bool | None =
         settings: dict[str, Any] = {
             "model": cfg.model, "api_key_env": cfg.api_key_env, "max_concurrency": cfg.concurrency,
             "timeout_s": cfg.timeout, "max_retries": cfg.max_retries, "backoff_base_s": cfg.backoff_s,
+            "headers": dict(cfg.headers),
         }
         if cfg.base_urls:
             settings["base_url"] = list(cfg.base_urls)

@@ -182,9 +182,14 @@ def _print_plan(plan: dict) -> None:
     print("  nothing was sent and no training data was written")
 
 
+#: Exit statuses of ``crab generate`` (the README lists them).
+EXIT_OK, EXIT_REJECTS, EXIT_CANNOT_RUN, EXIT_BUDGET, EXIT_NOTHING, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+
 def run_generate(args: argparse.Namespace) -> int:
     from crabkit.backtranslate.llm import BudgetExhausted
     from crabkit.config import ConfigError
+    from crabkit.llm import BackendUnavailable
     from crabkit.pipeline import generate, plan_llm_requests
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -192,25 +197,52 @@ def run_generate(args: argparse.Namespace) -> int:
         cfg = _config(args)
         if cfg.llm.dry_run:
             _print_plan(plan_llm_requests(cfg, args.out))
-            return 0
+            return EXIT_OK
         engine = _engine(args)
         result = generate(cfg, args.out, progress=not args.no_progress, force=args.force, engine=engine)
     except BudgetExhausted as exc:
         print(f"crab generate: stopped: {exc}", file=sys.stderr)
-        return 3
-    except (ConfigError, ValueError, FileNotFoundError, ImportError, RuntimeError) as exc:
+        return EXIT_BUDGET
+    except BackendUnavailable as exc:
+        print(f"crab generate: the LLM stage cannot run: {exc}. Nothing of the unfinished block was kept; "
+              "fix it and rerun the same command to continue.", file=sys.stderr)  # fmt: skip
+        return EXIT_NOTHING
+    except KeyboardInterrupt:
+        print("crab generate: interrupted; rerun the same command to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (ConfigError, ValueError, ImportError, RuntimeError) as exc:
         print(f"crab generate: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_CANNOT_RUN
+    except OSError as exc:  # a full disk, a read-only directory...: what the system said, and where
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"crab generate: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
     if result.already_done:
         print(f"{args.out} is already complete (delete it or pass --force to start over)")
     print(_summary(result))
     if engine is not None and not result.already_done:
         print(f"  ray: {engine.blocks_run} blocks run, {engine.blocks_reused} reused from shards")
-    if cfg.strict and result.stats["rejects_total"]:
-        print(f"crab generate: {result.stats['rejects_total']} input records rejected (--strict); see rejects.jsonl",
+    s = result.stats
+    if not sum(s.get("examples", {}).values()):
+        print(f"crab generate: the run produced no training examples ({s['items_read']} records read, "
+              f"{s['rejects_total']} rejected: see {args.out}/rejects.jsonl)", file=sys.stderr)  # fmt: skip
+        return EXIT_NOTHING
+    failed = _llm_failure_share(s)
+    if failed is not None and failed > cfg.llm.max_failure_share:
+        print(f"crab generate: the LLM stage failed for {failed:.0%} of the records (more than "
+              f"--max-llm-failures {cfg.llm.max_failure_share:.0%}); see rejects.jsonl", file=sys.stderr)  # fmt: skip
+        return EXIT_NOTHING
+    if cfg.strict and s["rejects_total"]:
+        print(f"crab generate: {s['rejects_total']} input records rejected (--strict); see rejects.jsonl",
               file=sys.stderr)
-        return 1
-    return 0
+        return EXIT_REJECTS
+    return EXIT_OK
+
+
+def _llm_failure_share(stats: dict) -> float | None:
+    if "llm_failures" not in stats or not stats.get("seeds"):
+        return None
+    return stats["llm_failures"] / stats["seeds"]
 
 
 def run_verify(args: argparse.Namespace) -> int:

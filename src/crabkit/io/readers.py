@@ -23,17 +23,20 @@ Origins are ``path:line`` (1-based) for line-oriented input and ``path#index`` (
 from __future__ import annotations
 
 import functools
-import gzip
 import json
 import os
 import re
 import sys
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from crabkit.io.layouts import DEFAULT_MAX_CHARS, LAYOUTS, FieldMap, adapt_record
 from crabkit.records import Reject, Seed
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["ReadError", "iter_raw", "read_records"]
 
@@ -41,6 +44,18 @@ Raw = tuple[str, Any]
 
 # A line longer than this is skipped unread: one record must never be able to exhaust memory.
 MAX_LINE_BYTES = 64 * 2**20
+# A JSON array whose stream breaks is re-read whole to recover the records after the damage, up to
+# this size (beyond it, the records after the damage are reported lost).
+MAX_RECOVER_BYTES = 512 * 2**20
+# What a damaged compressed stream raises while it is read.
+_STREAM_ERRORS = (EOFError, OSError, zlib.error)
+# Magic numbers of files that are not JSON text: (prefix, what it is).
+_BINARY_MAGIC = (
+    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"), (b"PK\x03\x04", "a zip archive"), (b"\x7fELF", "a program"),
+    (b"SQLite format 3", "an SQLite database"), (b"BZh", "bzip2 data"), (b"\xfd7zXZ", "xz data"),
+    (b"\x28\xb5\x2f\xfd", "zstd data"),
+)  # fmt: skip
 _BOM = b"\xef\xbb\xbf"
 _CONTAINER_KEYS = ("data", "records", "rows", "examples", "instances", "items", "train")
 _RECORD_KEYS = {
@@ -113,16 +128,116 @@ def iter_raw(source: str | os.PathLike[str]) -> Iterator[Raw | Reject]:
 
 def _read_file(path: Path) -> Iterator[Raw | Reject]:
     name = path.name.lower()
-    if name.endswith((".parquet", ".pq")):
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8192)
+    except OSError as e:
+        raise ReadError(f"{path}: cannot be read ({e.strerror or e})") from None
+    # What the bytes are decides, whatever the name says: gzip under .jsonl is read as gzip.
+    if name.endswith((".parquet", ".pq")) or head.startswith(b"PAR1"):
         return _parquet(path)
-    gz = name.endswith(".gz")
-    opener = functools.partial(gzip.open if gz else open, path, "rb")
+    gz = head.startswith(b"\x1f\x8b")
+    if not gz:
+        what = next((kind for magic, kind in _BINARY_MAGIC if head.startswith(magic)), None)
+        if what is None and b"\x00" in head:
+            what = "binary data (it holds NUL bytes)"
+        if what is not None:
+            raise ReadError(f"{path}: not JSON or JSONL text: the file is {what}")
+    opener = functools.partial(_Gunzip if gz else open, path, "rb")
     return _json_or_jsonl(path, opener, jsonl_name=name.removesuffix(".gz").endswith((".jsonl", ".ndjson")))
 
 
+class _Gunzip:
+    """A gzip file read as a stream that gives every byte it can decompress before it fails.
+
+    ``gzip.open`` decompresses ahead in blocks and raises at a cut or corrupt spot before handing
+    over the lines that came before it; this hands them over first, then raises ``EOFError`` (cut
+    short) or ``zlib.error`` (corrupt). Concatenated members are read one after another.
+    """
+
+    # Fed in small pieces: a corrupt piece loses the output decompressed from it, no more.
+    _CHUNK = 1 << 12
+
+    def __init__(self, path: Path, mode: str = "rb") -> None:
+        self._raw = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._buf = bytearray()
+        self._error: BaseException | None = None
+        self._done = False
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def _fill(self) -> bool:
+        """Decompress one more chunk into the buffer; False when nothing more will come."""
+        if self._done or self._error is not None:
+            return False
+        data = self._raw.read(self._CHUNK)
+        try:
+            if not data:
+                self._done = True
+                if not self._z.eof:
+                    self._error = EOFError("compressed file ended before the end-of-stream marker")
+                return False
+            out = self._z.decompress(data)
+            while self._z.eof and self._z.unused_data:  # another gzip member follows
+                rest = self._z.unused_data
+                self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                out += self._z.decompress(rest)
+        except zlib.error as e:
+            self._error = e
+            return False
+        self._buf += out
+        return True
+
+    def readline(self, limit: int = -1) -> bytes:
+        while True:
+            end = self._buf.find(b"\n")
+            if end >= 0 and (limit < 0 or end < limit):
+                return self._take(end + 1)
+            if limit >= 0 and len(self._buf) >= limit:
+                return self._take(limit)
+            if not self._fill():
+                if self._buf and self._error is None:
+                    return self._take(len(self._buf))
+                if self._error is not None:
+                    raise self._error  # the partial line at the damage is lost with it
+                return b""
+
+    def read(self, n: int = -1) -> bytes:
+        while (n < 0 or len(self._buf) < n) and self._fill():
+            pass
+        if not self._buf and self._error is not None:
+            raise self._error
+        return self._take(len(self._buf) if n < 0 else min(n, len(self._buf)))
+
+    def seek(self, pos: int) -> None:
+        if pos != 0:
+            raise OSError("a gzip stream can only be rewound to its start")
+        self._raw.seek(0)
+        self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._buf.clear()
+        self._error, self._done = None, False
+
+    def _take(self, n: int) -> bytes:
+        out = bytes(self._buf[:n])
+        del self._buf[:n]
+        return out
+
+
 def _json_or_jsonl(path: Path, opener: Callable[[], IO[bytes]], jsonl_name: bool) -> Iterator[Raw | Reject]:
-    with opener() as f:
-        head = _first_lines(f, 2)
+    try:
+        with opener() as f:
+            head = _first_lines(f, 2)
+    except _STREAM_ERRORS as e:
+        yield Reject(f"{path}:1", f"unreadable: {_stream_error(e)}; nothing of {path.name} could be read")
+        return
     with opener() as f:
         if _is_jsonl(head, jsonl_name):
             yield from _jsonl_lines(f, str(path))
@@ -173,7 +288,13 @@ def _jsonl_lines(f: IO[bytes], name: str) -> Iterator[Raw | Reject]:
     reject naming the field)."""
     lineno = 0
     while True:
-        line = f.readline(MAX_LINE_BYTES + 1)
+        try:
+            line = f.readline(MAX_LINE_BYTES + 1)
+        except _STREAM_ERRORS as e:
+            # A cut or corrupt compressed stream: what was read before stands, nothing after can be read.
+            yield Reject(f"{name}:{lineno + 1}", f"unreadable from here: {_stream_error(e)}; the lines "
+                         f"before were read, the rest of {name} cannot be")  # fmt: skip
+            return
         if not line:
             return
         lineno += 1
@@ -191,7 +312,16 @@ def _jsonl_lines(f: IO[bytes], name: str) -> Iterator[Raw | Reject]:
         except json.JSONDecodeError as e:
             yield Reject(origin, f"invalid JSON: {e.msg} (column {e.colno})")
             continue
+        except RecursionError:
+            yield Reject(origin, "invalid JSON: nested too deeply to read")
+            continue
         yield origin, record
+
+
+def _stream_error(e: BaseException) -> str:
+    if isinstance(e, EOFError):
+        return "the compressed file is cut short"
+    return f"corrupt data ({type(e).__name__}: {e})"
 
 
 def _skip_line(f: IO[bytes]) -> None:
@@ -222,11 +352,68 @@ def _json_document(f: IO[bytes], path: Path, opener: Callable[[], IO[bytes]]) ->
         for record in ijson.items(f, prefix, use_float=True):
             yield f"{path}#{index}", record
             index += 1
-    except (ijson.JSONError, UnicodeDecodeError) as e:
-        # A JSON document cannot be resynchronised after an error; JSONL keeps bad lines apart.
+    except (ijson.JSONError, UnicodeDecodeError, RecursionError, *_STREAM_ERRORS) as e:
+        if prefix == "item" and not isinstance(e, _STREAM_ERRORS):
+            # An array's items can be found again after a broken one: re-read it item by item.
+            yield from _recover_array(path, opener, index, _first_line(e))
+            return
         yield Reject(
             f"{path}#{index}", f"invalid JSON: {_first_line(e)}; the rest of {path.name} cannot be read"
         )
+
+
+# A JSON token that matters for finding an array's items: a string, a bracket, a comma.
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]')
+
+
+def _array_items(text: str) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each item of the top-level array in ``text``, found by bracket depth
+    (strings skipped), so a malformed item does not hide the ones after it."""
+    depth, start = 0, None
+    for m in _TOKEN.finditer(text):
+        token = m.group()
+        if token in "[{":
+            depth += 1
+            if depth == 2 and start is None:
+                start = m.start()
+        elif token in "]}":
+            if depth == 1 and start is None and token == "]":
+                return
+            depth -= 1
+            if depth == 1 and start is not None:
+                yield start, m.end()
+                start = None
+            elif depth == 0:
+                return
+        elif token == "," and depth == 1:
+            if start is not None:  # an item with a missing bracket: it ends at the comma
+                yield start, m.start()
+                start = None
+        elif depth == 1 and start is None and token.startswith('"'):
+            start = m.start()  # a bare string item
+
+
+def _recover_array(path: Path, opener: Callable[[], IO[bytes]], done: int, error: str) -> Iterator[Raw | Reject]:
+    """The items of a JSON array after the first ``done``, each parsed on its own; a broken one is a
+    Reject with its index and the parser's message."""
+    with opener() as f:
+        data = f.read(MAX_RECOVER_BYTES + 1)
+    if len(data) > MAX_RECOVER_BYTES:
+        yield Reject(f"{path}#{done}", f"invalid JSON: {error}; the rest of {path.name} (over "
+                     f"{MAX_RECOVER_BYTES // 2**20} MiB) cannot be read")  # fmt: skip
+        return
+    text = data.removeprefix(_BOM).decode("utf-8", "surrogateescape")
+    first = text.find("[")
+    for index, (start, end) in enumerate(_array_items(text[first:] if first >= 0 else text)):
+        if index < done:
+            continue
+        piece = text[first + start : first + end]
+        try:
+            yield f"{path}#{index}", json.loads(piece)
+        except json.JSONDecodeError as e:
+            yield Reject(f"{path}#{index}", f"invalid JSON: {e.msg} (item {index}, column {e.colno})")
+        except RecursionError:
+            yield Reject(f"{path}#{index}", "invalid JSON: nested too deeply to read")
 
 
 def _first_line(error: BaseException) -> str:
@@ -288,14 +475,25 @@ def _parquet(path: Path) -> Iterator[Raw | Reject]:
     return _parquet_rows(pf, path)
 
 
-def _parquet_rows(pf: Any, path: Path) -> Iterator[Raw]:
+def _parquet_rows(pf: Any, path: Path) -> Iterator[Raw | Reject]:
+    """Rows row group by row group, so damage to one group costs only the rows it holds."""
+    import pyarrow as pa
+
     index = 0
     with pf:
-        # Small batches: a batch of long responses is what bounds memory here.
-        for batch in pf.iter_batches(batch_size=256):
-            for row in batch.to_pylist():
-                yield f"{path}#{index}", row
-                index += 1
+        for group in range(pf.num_row_groups):
+            size = pf.metadata.row_group(group).num_rows
+            end = index + size
+            try:
+                # Small batches: a batch of long responses is what bounds memory here.
+                for batch in pf.iter_batches(batch_size=256, row_groups=[group]):
+                    for row in batch.to_pylist():
+                        yield f"{path}#{index}", row
+                        index += 1
+            except (pa.ArrowException, OSError) as e:
+                yield Reject(f"{path}#{index}", f"unreadable Parquet data: rows {index}-{end - 1} (row group "
+                             f"{group}) are damaged and cannot be read ({_first_line(e)})")  # fmt: skip
+            index = end
 
 
 # --- directories and Hugging Face datasets -----------------------------------------------------------

@@ -5,10 +5,10 @@
 >>> backend.generate([ChatRequest(messages=[{"role": "user", "content": "Say ok"}])])[0].text
 'ok'
 
-Heavy dependencies (httptools, torch, transformers, vLLM) are imported only when a backend runs.
+Heavy dependencies (aiohttp, torch, transformers, vLLM) are imported only when a backend runs.
 """
 
-from crabkit.llm.base import Backend, ChatRequest, ChatResult, OnResult
+from crabkit.llm.base import Backend, BackendUnavailable, ChatRequest, ChatResult, OnResult
 from crabkit.llm.cache import CachedBackend, CacheStats, ResponseCache
 from crabkit.llm.factory import make_backend
 from crabkit.llm.local import LocalBackend, LocalConfig, find_embedded_gguf
@@ -18,6 +18,7 @@ from crabkit.llm.vllm_backend import VLLMBackend, VLLMConfig
 
 __all__ = [
     "Backend",
+    "BackendUnavailable",
     "CacheStats",
     "CachedBackend",
     "ChatRequest",

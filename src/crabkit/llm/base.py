@@ -2,7 +2,7 @@
 
 A backend turns a batch of :class:`ChatRequest` into one :class:`ChatResult` per request, in order.
 Per-request failures never raise: the result carries ``error`` instead, so a batch always comes back
-whole. Backends override either :meth:`Backend.generate` (sync engines) or :meth:`Backend.agenerate`
+whole, unless the backend cannot work at all (:class:`BackendUnavailable`). Backends override either :meth:`Backend.generate` (sync engines) or :meth:`Backend.agenerate`
 (network clients); the base class derives the other.
 """
 
@@ -23,7 +23,12 @@ from crabkit.records import Message, dumps
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["Backend", "ChatRequest", "ChatResult", "OnResult", "run_sync", "schema_instruction"]
+__all__ = ["Backend", "BackendUnavailable", "ChatRequest", "ChatResult", "OnResult", "run_sync", "schema_instruction"]
+
+
+class BackendUnavailable(RuntimeError):
+    """A failure no retry can fix (a refused key, an unknown model, no server reachable at all): the
+    batch stops and the caller stops the run, which a plain rerun continues once it is fixed."""
 
 # Bump when the meaning of a cached answer changes (request fields, normalisation).
 _KEY_VERSION = "crabkit-chat-v1"

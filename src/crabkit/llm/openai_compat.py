@@ -1,18 +1,21 @@
 """Client for any OpenAI-compatible ``/v1/chat/completions`` endpoint (vLLM, SGLang, llama.cpp, hosted).
 
-The protocol is one POST, so the transport is :mod:`crabkit.llm.http`, a small keep-alive HTTP/1.1
-client (httptools parses the answers). Against a loopback stub answering after 50 ms with 64
-requests in flight (``bench/llm_client.py``) it needs ~170 us of client CPU per request where plain
-aiohttp needs ~270 and the openai SDK ~2,000, which keeps one event loop at ~93% of the Little's-law
-limit instead of ~89%. (pyreqwest, a Rust client, was as fast but aborted the interpreter at exit in
-a third of short runs.) Proxy variables are not read; TLS trusts the system's certificates or
-``SSL_CERT_FILE``.
+The transport is aiohttp, a well-kept client: ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` are
+honoured (``trust_env``), TLS trusts the system's certificates (or ``SSL_CERT_FILE``), extra headers
+go on every request (``headers``: an ``api-key`` header, an organisation id...), and a base URL's
+query string is kept (``https://host/openai/deployments/d?api-version=2024-06-01``). A hand-written
+HTTP/1.1 client once saved ~100 us of CPU per request here; the servers bound real runs, not the
+client, and it could not go through a proxy, so it is gone.
 
 Requests run on a pool of workers under an adaptive in-flight limit (AIMD: halve on throttling, grow
 by one per window of successes). Each attempt goes to the next base URL round-robin; 429, 408, 5xx,
 timeouts, dropped connections and unreadable bodies are retried with exponential backoff and full
 jitter, honouring ``Retry-After``. The API key is read from an environment variable and is redacted
-from every message this module produces.
+from every message this module produces (before any message is cut short).
+
+Errors no retry can fix stop the batch at once with :class:`BackendUnavailable`: the server refuses
+the key (401/403) or does not know the model (404), or no server can be reached at all while none
+has ever answered. A plain rerun then continues where the run stopped.
 """
 
 from __future__ import annotations
@@ -25,19 +28,57 @@ import logging
 import os
 import random
 import time
+import urllib.parse
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from crabkit.llm.base import Backend, ChatRequest, ChatResult, OnResult, schema_instruction
-from crabkit.llm.http import HTTPClient, HTTPError, HTTPTimeout, split_url
+from crabkit.llm.base import (
+    Backend,
+    BackendUnavailable,
+    ChatRequest,
+    ChatResult,
+    OnResult,
+    schema_instruction,
+)
 
-__all__ = ["AIMDLimiter", "OpenAIBackend", "OpenAIConfig", "parse_retry_after"]
+__all__ = ["AIMDLimiter", "OpenAIBackend", "OpenAIConfig", "chat_url", "check_headers", "parse_retry_after"]
 
 log = logging.getLogger("crabkit.llm")
 
 _RETRY_STATUS = {408, 409, 429}
+_FATAL_STATUS = {401: "the server refused the API key", 403: "the server refused access"}
+_SNIPPET = 300
+
+
+def split_url(url: str) -> urllib.parse.SplitResult:
+    """``url``'s parts; ValueError unless it is an http:// or https:// URL with a host."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an http:// or https:// URL")
+    return parts
+
+
+def chat_url(base_url: str) -> str:
+    """The chat-completions URL under ``base_url``, its query string kept.
+
+    >>> chat_url("https://h/openai/deployments/d?api-version=1")
+    'https://h/openai/deployments/d/chat/completions?api-version=1'
+    """
+    parts = split_url(base_url)
+    return urllib.parse.urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/chat/completions"))
+
+
+def check_headers(headers: dict[str, str]) -> None:
+    """ValueError naming a header (never its value, which may be a secret) that HTTP cannot carry."""
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise ValueError(f"HTTP header {name!r}: names and values must be strings")  # noqa: TRY004
+        if not name or any(c in name for c in ":\r\n\0 ") or not name.isascii():
+            raise ValueError(f"HTTP header {name!r}: not a valid header name")
+        if any(c in value for c in "\r\n\0") or not value.isascii():
+            raise ValueError(f"HTTP header {name!r}: its value must be ASCII on one line")
 # Ways to ask for JSON, strongest first; a server that rejects one gets the next.
 _SCHEMA_MODES = ("json_schema", "json_object", "prompt")
 
@@ -52,10 +93,10 @@ class OpenAIConfig:
     model: str = ""
     api_key_env: str = "OPENAI_API_KEY"
     max_concurrency: int = 64
-    timeout_s: float = 300.0
-    max_retries: int = 6
+    timeout_s: float = 120.0
+    max_retries: int = 3
     backoff_base_s: float = 0.5
-    backoff_max_s: float = 60.0
+    backoff_max_s: float = 30.0
     adaptive: bool = True
     seed: int = 0
     headers: dict[str, str] = field(default_factory=dict)
@@ -71,6 +112,10 @@ class OpenAIConfig:
             except ValueError as e:
                 raise ValueError(f"OpenAIConfig.base_url: {e}") from None
         return [u.rstrip("/") for u in urls]
+
+    def __post_init__(self) -> None:
+        self.urls()
+        check_headers(self.headers)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -166,8 +211,12 @@ class OpenAIBackend(Backend):
             raise TypeError("pass either an OpenAIConfig or keyword settings, not both")
         self.config = config
         self.model = config.model
-        self._urls = itertools.cycle([url + "/chat/completions" for url in config.urls()])
+        self._all_urls = [chat_url(url) for url in config.urls()]
+        self._urls = itertools.cycle(self._all_urls)
         self._api_key = os.environ.get(config.api_key_env, "")
+        self._answered = 0  # requests any server answered over this backend's life
+        self._unreachable: set[str] = set()  # URLs that refused or failed a connection
+        self._fatal: str | None = None
         self._rng = random.Random(config.seed)
         self._schema_mode = 0  # index into _SCHEMA_MODES, lowered when a server rejects a mode
         self.limiter: AIMDLimiter | None = None  # the last batch's limiter, for inspection
@@ -180,7 +229,8 @@ class OpenAIBackend(Backend):
         )
 
     def redact(self, text: str) -> str:
-        """``text`` with the API key blanked out: applied to every message leaving this class."""
+        """``text`` with the API key blanked out: applied to every message leaving this class, before
+        any message is cut short (a cut key would no longer match)."""
         return text.replace(self._api_key, "[REDACTED]") if self._api_key else text
 
     def _headers(self) -> dict[str, str]:
@@ -219,20 +269,33 @@ class OpenAIBackend(Backend):
     async def agenerate(
         self, requests: Sequence[ChatRequest], on_result: OnResult | None = None
     ) -> list[ChatResult]:
+        import aiohttp
+
         requests = [self.resolve(r) for r in requests]
         results: list[ChatResult | None] = [None] * len(requests)
         limiter = self.limiter = AIMDLimiter(self.config.max_concurrency, self.config.adaptive)
         indices = iter(range(len(requests)))
 
-        async def worker(session: HTTPClient) -> None:
+        async def worker(session: aiohttp.ClientSession) -> None:
             for i in indices:
-                results[i] = result = await self._complete(session, limiter, requests[i])
+                if self._fatal is not None:
+                    return
+                result = await self._complete(session, limiter, requests[i])
+                if self._fatal is not None and not result.ok:
+                    return  # not an answer: the batch stops, and a rerun asks again
+                results[i] = result
                 if on_result is not None:
                     on_result(i, result)
 
-        async with HTTPClient(self._headers(), self.config.timeout_s) as session:  # timeout: per request
+        timeout = aiohttp.ClientTimeout(total=self.config.timeout_s)  # per request, connecting included
+        connector = aiohttp.TCPConnector(limit=self.config.max_concurrency)
+        async with aiohttp.ClientSession(
+            headers=self._headers(), timeout=timeout, connector=connector, trust_env=True
+        ) as session:
             n_workers = min(len(requests), self.config.max_concurrency)
             await asyncio.gather(*(worker(session) for _ in range(n_workers)))
+        if self._fatal is not None:
+            raise BackendUnavailable(self._fatal)
 
         done = [r if r is not None else ChatResult.failure(q, "no result") for r, q in zip(results, requests)]
         failed = [r for r in done if r.error]
@@ -240,7 +303,7 @@ class OpenAIBackend(Backend):
             log.warning("%d of %d requests failed; first error: %s", len(failed), len(done), failed[0].error)
         return done
 
-    async def _complete(self, session: HTTPClient, limiter: AIMDLimiter, request: ChatRequest) -> ChatResult:
+    async def _complete(self, session: Any, limiter: AIMDLimiter, request: ChatRequest) -> ChatResult:
         key = request.cache_key()
         if not request.model:
             return ChatResult(error="request has no model and the backend has no default model", key=key)
@@ -255,8 +318,11 @@ class OpenAIBackend(Backend):
                 limiter.release()
             if outcome.result is not None:
                 limiter.succeeded()
+                self._answered += 1
                 outcome.result.key = key
                 return outcome.result
+            if self._fatal is not None:
+                return ChatResult(error=self._fatal, key=key)
             if outcome.throttled:
                 limiter.throttled(epoch)
             if outcome.schema_rejected:
@@ -285,37 +351,51 @@ class OpenAIBackend(Backend):
             return min(cap, retry_after + self._rng.uniform(0, self.config.backoff_base_s / 4))
         return self._rng.uniform(0, min(cap, self.config.backoff_base_s * 2**attempt))
 
-    async def _attempt(self, session: HTTPClient, request: ChatRequest) -> _Attempt:
+    async def _attempt(self, session: Any, request: ChatRequest) -> _Attempt:
+        import aiohttp
+
         url = next(self._urls)
         mode = self._schema_mode
         body = json.dumps(self.payload(request, mode), ensure_ascii=False).encode()
         try:
-            response = await session.post(url, body)
-        except HTTPTimeout:
+            async with session.post(url, data=body) as response:
+                status, raw = response.status, await response.read()
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        except asyncio.TimeoutError:
             return _Attempt(error=f"timeout after {self.config.timeout_s:g}s", retry=True)
-        except HTTPError as e:
-            return _Attempt(error=f"connection error: {e}", retry=True)
-        status, raw = response.status, response.body
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        except aiohttp.ClientConnectorError as e:
+            self._unreachable.add(url)
+            if not self._answered and self._unreachable >= set(self._all_urls):
+                self._fatal = f"cannot reach the server at {_where(url)}: {_reason(e)}"
+            return _Attempt(error=f"connection error: {_reason(e)}", retry=True)
+        except aiohttp.ClientError as e:
+            return _Attempt(error=f"connection error: {_reason(e)}", retry=True)
         if status == 200:
             return self._parse(raw)
-        snippet = raw[:300].decode("utf-8", "replace")
+        # Redacted first, then cut: an error page echoing the Authorization header keeps no part of the key.
+        snippet = self.redact(raw.decode("utf-8", "replace"))[:_SNIPPET]
         error = f"HTTP {status}: {snippet}"
+        if status in _FATAL_STATUS or (status == 404 and "model" in snippet.lower()):
+            why = _FATAL_STATUS.get(status, "the server does not know the model")
+            hint = (f" (the key is read from ${self.config.api_key_env}, which is "
+                    f"{'set' if self._api_key else 'not set'})") if status in (401, 403) else ""  # fmt: skip
+            self._fatal = f"{why}: HTTP {status} from {_where(url)}{hint}: {snippet}"
+            return _Attempt(error=error)
         asked_format = request.json_schema is not None and _SCHEMA_MODES[mode] != "prompt"
         if status == 400 and asked_format and ("response_format" in snippet or "json_schema" in snippet):
             return _Attempt(error=error, schema_rejected=True, mode=mode)
         retry = status in _RETRY_STATUS or status >= 500
         return _Attempt(error=error, retry=retry, throttled=status == 429, retry_after=retry_after)
 
-    @staticmethod
-    def _parse(raw: bytes) -> _Attempt:
+    def _parse(self, raw: bytes) -> _Attempt:
         try:
             data = json.loads(raw)
             choice = data["choices"][0]
             text = choice["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError) as e:
             # A 200 with a body we cannot read is a transport fault (proxy page, cut transfer): retry.
-            return _Attempt(error=f"unreadable response body ({type(e).__name__}): {raw[:120]!r}", retry=True)
+            text = self.redact(raw.decode("utf-8", "replace"))[:120]
+            return _Attempt(error=f"unreadable response body ({type(e).__name__}): {text!r}", retry=True)
         if not isinstance(text, str):
             return _Attempt(error=f"answer has no text content (finish_reason={choice.get('finish_reason')})")
         usage = data.get("usage") or {}
@@ -327,3 +407,14 @@ class OpenAIBackend(Backend):
                 finish_reason=choice.get("finish_reason"),
             )
         )
+
+
+def _where(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _reason(e: BaseException) -> str:
+    """One line for a transport error (aiohttp's messages can run over several)."""
+    text = str(getattr(e, "os_error", None) or e) or type(e).__name__
+    return text.strip().splitlines()[0]
