@@ -51,7 +51,7 @@ def test_extra_scalar_fields_go_to_meta_and_nested_ones_do_not():
     assert seed.meta == {"id": "x1", "model": "m", "score": 0.5}
 
 
-def test_sharegpt_takes_the_first_turn_and_puts_system_in_meta():
+def test_sharegpt_first_turn_only_counts_the_later_turns_and_puts_system_in_meta():
     record = {
         "id": "c1",
         "conversations": [
@@ -63,9 +63,13 @@ def test_sharegpt_takes_the_first_turn_and_puts_system_in_meta():
         ],
     }
     assert detect_layout(record) == "sharegpt"
-    seed = one(record)
+    (seed,) = adapt_record(record, "x", all_turns=False)
     assert (seed.instruction, seed.response, seed.history) == ("Hi?", LONG, [])
-    assert seed.meta == {"id": "c1", "system": "Be brief."}
+    assert seed.meta == {"id": "c1", "system": "Be brief.", "later_turns": 1}  # the pipeline warns about it
+    # By default nothing is left out: each assistant turn is a seed, earlier turns as its history.
+    first, second = adapt_record(record, "x")
+    assert (first.response, second.instruction, second.response) == (LONG, "More?", "Second answer.")
+    assert [m.content for m in second.history] == ["Hi?", LONG]
 
 
 def test_sharegpt_accepts_user_and_assistant_roles():

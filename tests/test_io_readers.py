@@ -216,7 +216,23 @@ def test_parquet_with_message_lists(tmp_path):
     path = tmp_path / "chat.parquet"
     pq.write_table(pa.Table.from_pylist([{"messages": conv, "source": "s"}]), path)
     (seed,) = read_records(path)
-    assert (seed.instruction, seed.response, seed.meta) == ("Q", ANSWER, {"source": "s"})
+    assert (seed.instruction, seed.response, seed.meta) == ("Q", ANSWER, {"source": "s", "turn": 1})
+
+
+def test_parquet_of_mixed_layouts_reads_every_row(tmp_path):
+    """A table holds every column in every row: the other layouts' keys come as nulls, and a
+    conversation flattened into a text cell comes as JSON text."""
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    conv = json.dumps([{"role": "user", "content": "Q2"}, {"role": "assistant", "content": ANSWER}])
+    rows = [{"instruction": "Q1", "output": ANSWER, "messages": None, "response": None},
+            {"instruction": None, "output": None, "messages": conv, "response": None},
+            {"instruction": "Q3", "output": None, "messages": None, "response": ANSWER}]  # fmt: skip
+    path = tmp_path / "mixed.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    seeds, rejects = split(list(read_records(path)))
+    assert [s.instruction for s in seeds] == ["Q1", "Q2", "Q3"] and rejects == []
 
 
 def test_directory_of_shards_and_split_selection(tmp_path):

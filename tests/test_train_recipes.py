@@ -59,16 +59,50 @@ def _finite_and_moving(losses: list[float]) -> None:
 # ------------------------------------------------------------------------------------------------ SFT
 
 
-def test_sft_labels_cover_assistant_tokens_only(tiny_model, run_dir):
+def _labelled(tiny_model, run_dir, loss_on):
+    """(messages, learned text, prompt-only text) of the row with the most assistant turns."""
     from trl import SFTTrainer
 
     from crabkit.train._common import load_for_training
     from crabkit.train.config import ModelOptions
     from crabkit.train.sft import load_sft_dataset, sft_config
 
-    dataset = load_sft_dataset(run_dir / "train.jsonl")
+    dataset = load_sft_dataset(run_dir / "train.jsonl", loss_on=loss_on)
+    model, tok = load_for_training(str(tiny_model), ModelOptions(), assistant_masks=loss_on == "assistant")
+    args = sft_config(run_dir / "unused", {**FAST, "max_length": 4096}, loss_on)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tok)
+
+    def conversation(i):
+        row = dataset[i]
+        return row["messages"] if "messages" in row else row["prompt"] + row["completion"]
+
+    index = max(range(len(dataset)), key=lambda i: sum(m["role"] == "assistant" for m in conversation(i)))
+    batch = trainer.data_collator([trainer.train_dataset[index]])
+    ids, labels = batch["input_ids"][0].tolist(), batch["labels"][0].tolist()
+    learned = tok.decode([t for t, lab in zip(ids, labels) if lab != -100])
+    prompt_only = tok.decode([t for t, lab in zip(ids, labels) if lab == -100])
+    return conversation(index), learned, prompt_only
+
+
+def test_sft_loss_is_on_the_final_answer_only_by_default(tiny_model, run_dir):
+    messages, learned, prompt_only = _labelled(tiny_model, run_dir, "final")
+    assert sum(m["role"] == "assistant" for m in messages) >= 2  # a row with demonstrations
+    assert learned.strip().startswith(messages[-1]["content"].strip()[:40])
+    for m in messages[:-1]:  # demonstrations' answers and every prompt are context
+        assert m["content"][:40] not in learned
+        assert m["content"] in prompt_only
+
+
+def test_sft_loss_on_every_assistant_turn_when_asked(tiny_model, run_dir):
+    from trl import SFTTrainer
+
+    from crabkit.train._common import load_for_training
+    from crabkit.train.config import ModelOptions
+    from crabkit.train.sft import load_sft_dataset, sft_config
+
+    dataset = load_sft_dataset(run_dir / "train.jsonl", loss_on="assistant")
     model, tok = load_for_training(str(tiny_model), ModelOptions(), assistant_masks=True)
-    args = sft_config(run_dir / "unused", {**FAST, "max_length": 4096})
+    args = sft_config(run_dir / "unused", {**FAST, "max_length": 4096}, "assistant")
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tok)
     # The demonstrations make some rows multi-turn: pick one with two assistant answers if there is one.
     index = max(range(len(dataset)), key=lambda i: sum(m["role"] == "assistant" for m in dataset[i]["messages"]))

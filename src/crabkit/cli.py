@@ -2,7 +2,7 @@
 
 Each subcommand lives in its own module under ``crabkit.commands`` exposing
 ``register(subparsers)``; that function adds its parser and sets ``func`` to a callable taking the
-parsed args and returning an exit code.
+parsed args and returning an exit code. Every parser uses ``commands.options.HelpFormatter``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,36 @@ _COMMAND_MODULES = [
 ]
 
 
+DESCRIPTION = """crab: constraint back-translation (CRAB) end to end.
+
+Finds the constraints each response already satisfies, verifies every one, and composes
+instruction-following training data; trains and evaluates with the same checkers."""
+
+EXAMPLES = """examples:
+  crab demo                                              the bundled sample, rules only (no LLM)
+  crab generate pairs.jsonl --out runs/mine              back-translate; rerun the same command to resume
+  crab generate pairs.jsonl --out runs/llm --backend openai --base-url http://127.0.0.1:8000/v1 \\
+      --model Qwen/Qwen2.5-7B-Instruct                   with soft constraints and a judge from a server
+  crab verify runs/mine/train.jsonl                      check every constraint again
+  crab report runs/mine --out report.html                a page to audit the data by
+  crab train sft runs/mine/train.jsonl --model embedded --out out/sft --lora
+  crab eval ifeval --backend openai --base-url URL --model M --out eval/ifeval
+  crab eval ifeval --responses responses.jsonl --out eval/ifeval   score answers you already have
+
+exit status: 0 done; 1 records rejected under --strict; 2 the command cannot run (usage, input,
+run directory, environment); 3 --max-requests reached; 4 nothing produced or the LLM stage failed;
+130 interrupted. Run 'crab COMMAND --help' for a command's options."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="crab", description=__doc__.splitlines()[0])
+    from crabkit.commands.options import HelpFormatter
+
+    class Parser(argparse.ArgumentParser):
+        def __init__(self, *args, **kwargs) -> None:
+            kwargs.setdefault("formatter_class", HelpFormatter)
+            super().__init__(*args, **kwargs)
+
+    parser = Parser(prog="crab", description=DESCRIPTION, epilog=EXAMPLES)
     from crabkit import __version__
 
     parser.add_argument("--version", action="version", version=f"crabkit {__version__}")

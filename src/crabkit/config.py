@@ -37,6 +37,37 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def _typed(value: Any, hint: Any, path: str) -> Any:
+    """``value`` if it has the field's type (ints pass for floats; "8" does not pass for an int),
+    else a ConfigError naming the key, the type it needs and what it got."""
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        adapter = TypeAdapter(hint)
+    except Exception:  # noqa: BLE001 - a type pydantic cannot check: taken as given
+        return value
+    try:
+        checked = adapter.validate_python(value, strict=True)
+    except ValidationError:
+        if isinstance(value, int) and not isinstance(value, bool) and _allows(hint, float):
+            return float(value)
+        raise ConfigError(
+            f"config key {path!r} must be {_name(hint)}, got {value!r} ({type(value).__name__})"
+        ) from None
+    return checked if not isinstance(value, tuple) else tuple(checked)
+
+
+def _allows(hint: Any, kind: type) -> bool:
+    return hint is kind or kind in typing.get_args(hint)
+
+
+def _name(hint: Any) -> str:
+    names = {int: "a whole number", float: "a number", bool: "true or false", str: "a string"}
+    if hint in names:
+        return names[hint]
+    return str(hint).replace("typing.", "")
+
+
 def from_mapping(cls: type[T], data: dict[str, Any], base: T | None = None, where: str = "") -> T:
     """A ``cls`` instance from ``data`` (nested dataclasses included), starting from ``base``."""
     obj = base if base is not None else cls()
@@ -51,8 +82,10 @@ def from_mapping(cls: type[T], data: dict[str, Any], base: T | None = None, wher
             if not isinstance(value, dict):
                 raise ConfigError(f"config key {path!r} must be a mapping")
             value = from_mapping(type(current), value, current, where=path + ".")
-        elif typing.get_origin(hints[key]) is tuple and isinstance(value, list):
-            value = tuple(value)
+        else:
+            if typing.get_origin(hints[key]) is tuple and isinstance(value, list):
+                value = tuple(value)
+            value = _typed(value, hints[key], path)
         setattr(obj, key, value)
     check = getattr(obj, "__post_init__", None)
     if check is not None:  # the dataclass's own value checks, on the values the mapping set

@@ -74,7 +74,9 @@ class ReadConfig:
     response_field: str | None = None
     input_field: str | None = None
     messages_field: str | None = None
-    all_turns: bool = False
+    #: Every assistant turn of a conversation is a seed (its earlier turns as history); False keeps
+    #: the first only (the run counts and reports the turns left out).
+    all_turns: bool = True
     max_chars: int = 200_000
 
 
@@ -175,11 +177,19 @@ def _items(cfg: GenerateConfig) -> Iterator[Seed | Reject]:
 
 
 def _mix_items(cfg: GenerateConfig) -> Iterator[Seed]:
+    """The mix data's conversations, each whole: the seed of its last assistant turn (with every
+    earlier turn as history)."""
     from crabkit.io import read_records
 
-    for item in read_records(cfg.mix, all_turns=False):
-        if isinstance(item, Seed):
-            yield item
+    last: Seed | None = None
+    for item in read_records(cfg.mix, all_turns=True):
+        if not isinstance(item, Seed):
+            continue
+        if last is not None and item.origin != last.origin:
+            yield last
+        last = item
+    if last is not None:
+        yield last
 
 
 def _versions() -> dict[str, str]:
@@ -363,6 +373,9 @@ def process_block(block: Block, cfg: GenerateConfig, backend: Any = None) -> Blo
     stats["no_constraints"] = composed.skipped_no_constraints
     stats["ground_truth_rows"] = len(composed.ground_truth)
     stats["seeds"] = len(block.seeds)
+    dropped = sum(int(s.meta.get("later_turns", 0)) for s in block.seeds)
+    if dropped:
+        stats["turns_not_used"] = dropped
     stats["items_read"] = block.n_items
     files = {
         "constraints.jsonl": _lines(rows),

@@ -48,6 +48,9 @@ def _check(type_id: str, response: str, params: dict[str, Any], by_ifeval: bool)
 def verify_row(row: dict[str, Any], where: str, report: VerifyReport) -> None:
     """Check one row (constraints.jsonl or ground-truth layout), adding to ``report``."""
     report.rows += 1
+    if not isinstance(row, dict):
+        report.violations.append(f"{where}: not a JSON object (a {type(row).__name__}); skipped")
+        return
     response = row.get("response")
     if response is None and isinstance(row.get("messages"), list):  # a train.jsonl row
         if row.get("kind") == "reverse":
@@ -62,10 +65,18 @@ def verify_row(row: dict[str, Any], where: str, report: VerifyReport) -> None:
         report.violations.append(f"{where}: field 'response' missing or not a string")
         return
     if "constraints" in row:
-        pairs = [(c.get("type", ""), c.get("params") or {}, False) for c in row["constraints"]]
+        listed = row["constraints"] if isinstance(row["constraints"], list) else None
+        if listed is None or not all(isinstance(c, dict) for c in listed):
+            report.violations.append(f"{where}: field 'constraints' must be a list of objects")
+            return
+        pairs = [(str(c.get("type", "")), c.get("params") or {}, False) for c in listed]
     elif "instruction_id_list" in row:
-        kwargs = row.get("kwargs") or [{}] * len(row["instruction_id_list"])
-        pairs = [(t, k, True) for t, k in zip(row["instruction_id_list"], kwargs)]
+        ids, kwargs = row["instruction_id_list"], row.get("kwargs")
+        if not isinstance(ids, list) or (kwargs is not None and not isinstance(kwargs, list)):
+            report.violations.append(f"{where}: fields 'instruction_id_list' and 'kwargs' must be lists")
+            return
+        kwargs = kwargs or [{}] * len(ids)
+        pairs = [(str(t), k, True) for t, k in zip(ids, kwargs)]
     else:
         report.violations.append(f"{where}: neither 'constraints' nor 'instruction_id_list' present")
         return
@@ -79,6 +90,9 @@ def verify_row(row: dict[str, Any], where: str, report: VerifyReport) -> None:
         except UnknownConstraintType as exc:
             ok = False
             type_id = f"{type_id} ({exc})"
+        except (ValueError, TypeError, AttributeError) as exc:  # bad params: this constraint, not the file
+            ok = False
+            type_id = f"{type_id} (bad params: {exc})"
         if not ok:
             report.by_type[type_id] += 1
             report.violations.append(f"{where}: {type_id} {json.dumps(params, ensure_ascii=False)[:200]}")
@@ -87,7 +101,7 @@ def verify_row(row: dict[str, Any], where: str, report: VerifyReport) -> None:
 def verify_file(path: str | Path) -> VerifyReport:
     report = VerifyReport()
     p = Path(path)
-    with open(p, encoding="utf-8") as f:
+    with open(p, encoding="utf-8", errors="replace") as f:  # a bad byte costs its row, not the file
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue
@@ -95,6 +109,9 @@ def verify_file(path: str | Path) -> VerifyReport:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
                 report.violations.append(f"{p}:{n}: not valid JSON ({exc.msg})")
+                continue
+            except RecursionError:
+                report.violations.append(f"{p}:{n}: not valid JSON (nested too deeply)")
                 continue
             verify_row(row, f"{p}:{n}", report)
     return report

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
 from typing import Any
+
+from crabkit.commands.options import add_backend_options
+from crabkit.commands.options import backend_from_args as _backend_from_args
 
 __all__ = ["add_backend_args", "backend_from_args", "register"]
 
@@ -28,45 +30,34 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 # --- shared backend flags --------------------------------------------------------------------------
 
-def add_backend_args(p: argparse.ArgumentParser, prefix: str = "", what: str = "model under test") -> None:
-    """``--{prefix}backend``, ``--{prefix}model``, ``--{prefix}base-url`` and ``--{prefix}script``."""
-    p.add_argument(f"--{prefix}backend", choices=["openai", "local", "vllm", "scripted"],
-                   help=f"LLM backend of the {what}")
-    p.add_argument(f"--{prefix}model", default="", help=f"model name or path of the {what}")
-    p.add_argument(f"--{prefix}base-url", help="OpenAI-compatible endpoint (openai backend), e.g. http://host:8000/v1")
-    p.add_argument(f"--{prefix}script", help="scripted backend: JSON file, a list of answers or {prompt: answer}")
+def add_backend_args(p: argparse.ArgumentParser, prefix: str = "", what: str = "the model under test") -> None:
+    """The shared backend options (``crabkit.commands.options``), with ``prefix`` for a judge."""
+    add_backend_options(p, prefix=prefix, what=what)
 
 
 def backend_from_args(args: argparse.Namespace, prefix: str = "", cache: Path | None = None):
-    """The backend the ``prefix`` flags describe, cached in ``cache`` when given; None without a backend."""
-    from crabkit.llm import make_backend
-
-    attr = prefix.replace("-", "_")
-    kind = getattr(args, f"{attr}backend")
-    if kind is None:
-        return None
-    settings: dict[str, Any] = {"model": getattr(args, f"{attr}model")}
-    base_url = getattr(args, f"{attr}base_url")
-    if base_url:
-        if kind != "openai":
-            raise ValueError(f"--{prefix}base-url only applies to the openai backend")
-        settings["base_url"] = base_url
-    if kind == "scripted":
-        script_file = getattr(args, f"{attr}script")
-        settings = {"model": settings["model"] or "scripted", "script": _load_script(script_file), "default": ""}
-    return make_backend(kind, cache=cache, **settings)
+    """The backend the ``prefix`` options describe (a counting one with ``--dry-run``); None without one."""
+    return _backend_from_args(args, prefix, cache, dry_run=getattr(args, "dry_run", False))
 
 
-def _load_script(path: str | None) -> Any:
-    if not path:
-        return {}
-    try:
-        script = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read the script ({exc})") from exc
-    if not isinstance(script, (list, dict)):
-        raise TypeError(f"{path}: a script is a JSON list of answers or an object {{prompt: answer}}")
-    return script
+def _dry_run_out(args: argparse.Namespace, out: Path) -> tuple[Path, Any]:
+    """Where a run writes: ``out``, or with ``--dry-run`` a temporary directory (nothing is kept)."""
+    if not getattr(args, "dry_run", False):
+        return out, None
+    import tempfile
+
+    tmp = tempfile.TemporaryDirectory(prefix="crab-dry-run-")
+    return Path(tmp.name), tmp
+
+
+def _print_dry_run(name: str, backends: dict[str, Any]) -> None:
+    for what, backend in backends.items():
+        if backend is None or not hasattr(backend, "stats"):
+            continue
+        s = backend.stats
+        print(f"crab eval {name} --dry-run: {what}: {s.misses} requests to send (about "
+              f"{s.est_prompt_tokens:,} prompt tokens), {s.hits} already cached")  # fmt: skip
+    print("  nothing was sent and no results were written")
 
 
 # --- followbench -----------------------------------------------------------------------------------
@@ -79,12 +70,12 @@ def _register_followbench(bench: argparse._SubParsersAction) -> None:
                    help=f"directory of *_constraints.json, one JSON/JSONL file, or a Hub id (default {DEFAULT_HUB_ID})")
     p.add_argument("--out", required=True, help="run directory: results.jsonl, summary.json, llm_cache.sqlite")
     add_backend_args(p)
-    add_backend_args(p, "judge-", "judge")
+    add_backend_args(p, "judge-", "the judge")
     p.add_argument("--categories", nargs="+", choices=CATEGORIES, help="default: all six")
     p.add_argument("--levels", nargs="+", type=int, choices=LEVELS, help="default: 1-5")
     p.add_argument("--responses", help="score the responses in this JSONL/JSON file instead of generating")
     _add_generation_args(p, max_tokens=2048)
-    p.add_argument("--judge-max-tokens", type=int, default=1024)
+    p.add_argument("--judge-max-tokens", type=int, default=1024, help="most new tokens per judge answer")
     p.set_defaults(func=run_followbench_cmd)
 
 
@@ -101,6 +92,7 @@ def run_followbench_cmd(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     out = Path(args.out)
     cache = None if args.no_cache else out / "llm_cache.sqlite"
+    work, tmp = _dry_run_out(args, out)
     backend = judge = None
     try:
         if args.responses is None and args.backend is None:
@@ -108,19 +100,24 @@ def run_followbench_cmd(args: argparse.Namespace) -> int:
         backend = None if args.responses else backend_from_args(args, cache=cache)
         judge = backend_from_args(args, "judge-", cache=cache)
         report = run_followbench(
-            backend, args.data, judge, out,
+            backend, args.data, judge, work,
             categories=args.categories, levels=args.levels or (1, 2, 3, 4, 5),
             gen_params=_gen_settings(args),
             judge_params=JudgeParams(max_tokens=args.judge_max_tokens),
             responses=args.responses,
         )
-    except (FollowBenchDataError, ValueError, TypeError, OSError) as exc:
+    except (FollowBenchDataError, ValueError, TypeError, OSError, ImportError, RuntimeError) as exc:
         print(f"crab eval followbench: {exc}", file=sys.stderr)
         return 2
     finally:
         for b in (backend, judge):
             if b is not None:
                 b.close()
+        if tmp is not None:
+            tmp.cleanup()
+    if tmp is not None:
+        _print_dry_run("followbench", {"model under test": backend, "judge": judge})
+        return 0
     console = Console()
     console.print(render_summary(report.summary))
     s = report.summary
@@ -140,13 +137,15 @@ def run_followbench_cmd(args: argparse.Namespace) -> int:
 # --- shared generation flags -----------------------------------------------------------------------
 
 def _add_generation_args(p: argparse.ArgumentParser, max_tokens: int) -> None:
-    p.add_argument("--temperature", type=float, default=0.0, help="default 0: greedy")
-    p.add_argument("--top-p", type=float, default=1.0)
-    p.add_argument("--max-tokens", type=int, default=max_tokens)
+    p.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (0: greedy)")
+    p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling share")
+    p.add_argument("--max-tokens", type=int, default=max_tokens, help="most new tokens per answer")
     p.add_argument("--seed", type=int, help="sampling seed, for backends that take one")
     p.add_argument("--system", help="system prompt for the model under test")
     p.add_argument("--batch-size", type=int, default=64, help="requests per backend call (progress granularity)")
     p.add_argument("--no-cache", action="store_true", help="do not keep LLM answers in OUT/llm_cache.sqlite")
+    p.add_argument("--dry-run", action="store_true",
+                   help="count the requests generation would send (cached answers excluded); send nothing")
 
 
 def _gen_settings(args: argparse.Namespace):
@@ -187,6 +186,7 @@ def run_ifeval_cmd(args: argparse.Namespace) -> int:
     from crabkit.eval.ifeval_run import METRICS, load_ifeval_prompts, run_ifeval
 
     out = Path(args.out)
+    work, tmp = _dry_run_out(args, out)
     backend = None
     try:
         if args.responses is None and args.backend is None:
@@ -194,7 +194,7 @@ def run_ifeval_cmd(args: argparse.Namespace) -> int:
         prompts = load_ifeval_prompts(args.prompts, args.limit)
         if args.responses is None:
             backend = backend_from_args(args, cache=None if args.no_cache else out / "llm_cache.sqlite")
-        summary = run_ifeval(backend, prompts, out, settings=_gen_settings(args), responses=args.responses,
+        summary = run_ifeval(backend, prompts, work, settings=_gen_settings(args), responses=args.responses,
                              match_by=args.match_by, seed=args.bootstrap_seed, source=str(args.prompts),
                              progress=sys.stderr.isatty())
     except (IFEvalDataError, ValueError, TypeError, OSError, ImportError, RuntimeError) as exc:
@@ -203,6 +203,11 @@ def run_ifeval_cmd(args: argparse.Namespace) -> int:
     finally:
         if backend is not None:
             backend.close()
+        if tmp is not None:
+            tmp.cleanup()
+    if tmp is not None:
+        _print_dry_run("ifeval", {"model under test": backend})
+        return 0
     table = Table(title=f"IFEval: {summary['n_prompts']} prompts, {summary['n_instructions']} instructions")
     for column in ("metric", "score", "95% CI"):
         table.add_column(column, justify="left" if column == "metric" else "right")
@@ -242,19 +247,25 @@ def run_constraints_cmd(args: argparse.Namespace) -> int:
     from crabkit.eval.constraints_eval import ConstraintsEvalError, evaluate_constraints
 
     out = Path(args.out) if args.out else Path(args.run_dir) / "eval_constraints"
+    work, tmp = _dry_run_out(args, out)
     backend = None
     try:
         if args.backend is None:
             raise ValueError("give --backend: the model whose answers are checked")
         backend = backend_from_args(args, cache=None if args.no_cache else out / "llm_cache.sqlite")
         s = evaluate_constraints(backend, args.run_dir, args.n, args.split_seed, fraction=args.fraction,
-                                 out_dir=out, settings=_gen_settings(args), progress=sys.stderr.isatty())
+                                 out_dir=work, settings=_gen_settings(args), progress=sys.stderr.isatty())
     except (ConstraintsEvalError, ValueError, TypeError, OSError, ImportError, RuntimeError) as exc:
         print(f"crab eval constraints: {exc}", file=sys.stderr)
         return 2
     finally:
         if backend is not None:
             backend.close()
+        if tmp is not None:
+            tmp.cleanup()
+    if tmp is not None:
+        _print_dry_run("constraints", {"model under test": backend})
+        return 0
     table = Table(title=f"Held-out constraints: {s['prompt_level']['n']} prompts")
     for column in ("level", "n", "pass rate", "95% CI"):
         table.add_column(column, justify="left" if column == "level" else "right")

@@ -16,38 +16,44 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="back-translate constraints and compose training data")
     p.add_argument("input", help="JSON / JSONL / Parquet file, saved HF dataset dir, Hub id, or - for stdin")
     p.add_argument("--out", required=True, help="run directory (rerun the same command to resume)")
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None, help="run seed: same seed and input, same bytes (default: 0)")
     p.add_argument("--config", help="YAML/JSON file with GenerateConfig fields")
-    p.add_argument("--layout", choices=["auto", "alpaca", "sharegpt", "messages", "pair"], default=None)
-    p.add_argument("--instruction-field")
-    p.add_argument("--response-field")
-    p.add_argument("--input-field")
-    p.add_argument("--messages-field")
-    p.add_argument("--all-turns", action="store_true", default=None)
-    p.add_argument("--min-words", type=int)
+    p.add_argument("--layout", choices=["auto", "alpaca", "sharegpt", "messages", "pair"], default=None,
+                   help="input layout (default: auto, detected per record)")
+    p.add_argument("--instruction-field", metavar="NAME", help="the field holding the instruction")
+    p.add_argument("--response-field", metavar="NAME", help="the field holding the response")
+    p.add_argument("--input-field", metavar="NAME", help="an extra input appended to the instruction (Alpaca's input)")
+    p.add_argument("--messages-field", metavar="NAME", help="the field holding a conversation (messages or ShareGPT)")
+    p.add_argument("--all-turns", action="store_true", default=None,
+                   help="every assistant turn of a conversation is a seed, earlier turns as history (the default)")
+    p.add_argument("--first-turn-only", action="store_false", dest="all_turns",
+                   help="only the first user -> assistant turn of each conversation (later turns are counted)")
+    p.add_argument("--min-words", type=int, metavar="N", help="reject responses shorter than N words (default: 20)")
     p.add_argument("--language", action="append", dest="languages", help="keep only this language (repeatable)")
-    p.add_argument("--no-dedup", action="store_true", default=None)
-    p.add_argument("--limit", type=int)
+    p.add_argument("--no-dedup", action="store_true", default=None,
+                   help="keep exact duplicate instruction-response pairs")
+    p.add_argument("--limit", type=int, metavar="N", help="stop after N accepted seeds")
     p.add_argument("--reverse-ratio", type=float, help="share of seeds made reverse examples (default 0.3)")
     p.add_argument("--edit-rate", type=float,
                    help="share of seeds given a verified edit (P.S., quotes, all caps, JSON...; default 0.3; "
                         "0 turns edits off)")
     p.add_argument("--mix", help="general chat data mixed into train.jsonl")
-    p.add_argument("--mix-ratio", type=float)
+    p.add_argument("--mix-ratio", type=float, metavar="SHARE",
+                   help="share of train.jsonl made of --mix examples (default: 0)")
     p.add_argument("--strict", action="store_true", default=None, help="exit 1 when any input record is rejected")
     p.add_argument("--force", action="store_true", help="start over even if the run directory has a checkpoint")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     _engine_arguments(p)
     _llm_arguments(p)
     p.set_defaults(func=run_generate)
 
-    v = sub.add_parser("verify", help="re-check every constraint of a constraints.jsonl or ground-truth file")
-    v.add_argument("file")
+    v = sub.add_parser("verify", help="re-check every constraint of a run's constraints.jsonl, train.jsonl or ground truth")
+    v.add_argument("file", help="constraints.jsonl, train.jsonl or an IFEval ground-truth / input_data file")
     v.set_defaults(func=run_verify)
 
     d = sub.add_parser("demo", help="run crab generate on the bundled sample and summarise")
-    d.add_argument("--out", default="runs/demo")
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--out", default="runs/demo", help="run directory")
+    d.add_argument("--seed", type=int, default=0, help="run seed")
     d.set_defaults(func=run_demo)
 
 
@@ -72,21 +78,24 @@ def _engine(args: argparse.Namespace):
 
 
 def _llm_arguments(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("LLM stage (refined instruction, soft constraints, judge)")
-    g.add_argument("--llm", choices=["none", "openai", "local", "vllm", "scripted"], default=None,
-                   help="backend for the LLM stage (default none: rules only; scripted: canned offline answers)")
-    g.add_argument("--base-url", action="append", dest="base_urls",
-                   help="OpenAI-compatible server URL, e.g. http://127.0.0.1:8000/v1 (repeatable: round-robin)")
-    g.add_argument("--model", help="model name (openai/vllm) or Hub id / directory (local)")
-    g.add_argument("--api-key-env", help="environment variable holding the API key (the key is never stored)")
-    g.add_argument("--concurrency", type=int, help="requests in flight at once (openai backend)")
-    g.add_argument("--llm-timeout", type=float, help="seconds per request")
-    g.add_argument("--llm-retries", type=int, help="retries per request after 429/5xx/timeouts")
-    g.add_argument("--llm-cache", help="response cache file (default RUN_DIR/llm_cache.sqlite)")
+    from crabkit.commands.options import add_backend_options
+
+    g = add_backend_options(
+        p, what="the LLM stage (refined instructions, soft constraints, judge; default none: rules only)",
+        title="LLM stage (refined instruction, soft constraints, judge)",
+        aliases={"backend": ["--llm"], "timeout": ["--llm-timeout"], "retries": ["--llm-retries"]},
+        dests={"backend": "llm", "base-url": "base_urls", "timeout": "llm_timeout", "retries": "llm_retries",
+               "header": "headers"},
+        extra_choices=("none",), script=False,
+    )  # fmt: skip
+    g.add_argument("--llm-cache", help="response cache file (default: RUN_DIR/llm_cache.sqlite)")
     g.add_argument("--dry-run", action="store_true", help="count the LLM requests and tokens; send and write nothing")
     g.add_argument("--max-requests", type=int, help="send at most N new requests, then stop (rerun to continue)")
     g.add_argument("--llm-failures", choices=["reject", "keep"], default=None,
                    help="a record whose LLM stage failed: reject it (default) or keep its rule constraints only")
+    g.add_argument("--max-llm-failures", type=float, metavar="SHARE",
+                   help="exit with status 4 when more than this share of records fail in the LLM stage "
+                        "(default: 0.2)")
     for stage in ("refine", "soft", "judge"):
         g.add_argument(f"--no-{stage}", action="store_true", default=None, help=f"skip the {stage} step")
 
@@ -100,12 +109,17 @@ def _set_given(target: object, values: dict[str, object]) -> None:
 
 def _apply_llm(cfg, args: argparse.Namespace) -> None:
     llm = cfg.llm
+    from crabkit.commands.options import _headers
+
     values = {
         "backend": args.llm, "base_urls": args.base_urls, "model": args.model, "api_key_env": args.api_key_env,
         "concurrency": args.concurrency, "timeout": args.llm_timeout, "max_retries": args.llm_retries,
         "cache": args.llm_cache, "max_requests": args.max_requests, "on_failure": args.llm_failures,
+        "max_failure_share": args.max_llm_failures,
     }
     _set_given(llm, values)
+    if args.headers:
+        llm.headers = {**llm.headers, **_headers(args.headers, "--header")}
     if args.dry_run:
         llm.dry_run = True
     for stage in ("refine", "soft", "judge"):
@@ -156,6 +170,9 @@ def _summary(result) -> str:
         "  examples " + ", ".join(f"{k} {v}" for k, v in sorted(ex.items()))
         + f"; IFEval ground-truth rows {s['ground_truth_rows']}",
     ]
+    if s.get("turns_not_used"):
+        lines.append(f"  warning: {s['turns_not_used']} later assistant turns of multi-turn conversations were "
+                     "not used (--first-turn-only); without it every turn is a seed")  # fmt: skip
     if s.get("edits"):
         lines.append(f"  edited answers {sum(s['edits'].values())}: "
                      + ", ".join(f"{k} {v}" for k, v in sorted(s["edits"].items())))  # fmt: skip

@@ -29,15 +29,15 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="YAML/JSON: TRL config fields, plus 'lora:' and 'model:' sections")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="one TRL config field (repeatable)")
     p.add_argument("--lora", action="store_true", help="train a LoRA adapter (PEFT) instead of all weights")
-    p.add_argument("--lora-r", type=int)
-    p.add_argument("--lora-alpha", type=int)
+    p.add_argument("--lora-r", type=int, help="LoRA rank (default: 16)")
+    p.add_argument("--lora-alpha", type=int, help="LoRA alpha (default: twice the rank)")
     p.add_argument("--lora-targets", help="comma-separated module names (default: all-linear)")
     p.add_argument("--merge", action="store_true", help="with --lora: save the merged model, not the adapter")
-    p.add_argument("--lr", type=float, dest="learning_rate")
-    p.add_argument("--epochs", type=float, dest="num_train_epochs")
-    p.add_argument("--max-steps", type=int, dest="max_steps")
-    p.add_argument("--batch-size", type=int, dest="per_device_train_batch_size")
-    p.add_argument("--seed", type=int)
+    p.add_argument("--lr", type=float, dest="learning_rate", help="learning rate (TRL's default unless given)")
+    p.add_argument("--epochs", type=float, dest="num_train_epochs", help="training epochs (TRL's default: 3)")
+    p.add_argument("--max-steps", type=int, dest="max_steps", help="stop after this many optimizer steps")
+    p.add_argument("--batch-size", type=int, dest="per_device_train_batch_size", help="examples per device and step")
+    p.add_argument("--seed", type=int, help="training seed (TRL's default: 42)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,28 +45,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     tsub = t.add_subparsers(dest="method", metavar="METHOD")
     t.set_defaults(func=lambda args: (t.print_help(), 2)[1])
 
-    s = tsub.add_parser("sft", help="supervised fine-tuning on train.jsonl, loss on assistant tokens only")
+    s = tsub.add_parser("sft", help="supervised fine-tuning on train.jsonl (loss on the final answer by default)")
     s.add_argument("data", help="train.jsonl of a crab generate run (or any {messages} JSONL)")
     _common(s)
     s.add_argument("--packing", action="store_true", default=None, help="pack examples into max_length blocks")
-    s.add_argument("--max-length", type=int, dest="max_length")
-    s.add_argument("--all-tokens", action="store_true", help="loss on every token, not only the assistant's")
+    s.add_argument("--max-length", type=int, dest="max_length", help="tokens per example; longer ones are cut")
+    s.add_argument("--loss-on", choices=["final", "assistant", "all"], default="final",
+                   help="final: the last answer only, demonstrations are context (default); assistant: every "
+                        "assistant turn; all: every token")
+    s.add_argument("--all-tokens", action="store_const", const="all", dest="loss_on",
+                   help="the same as --loss-on all")
     s.add_argument("--kind", action="append", dest="kinds", help="only rows of this kind: forward, reverse, mix")
     s.set_defaults(func=run_sft)
 
     d = tsub.add_parser("dpo", help="DPO on preference pairs (crab pairs output or prompt/chosen/rejected JSONL)")
-    d.add_argument("data")
+    d.add_argument("data", help="preference pairs JSONL (crab pairs output, or prompt/chosen/rejected rows)")
     _common(d)
-    d.add_argument("--beta", type=float)
-    d.add_argument("--max-length", type=int, dest="max_length")
+    d.add_argument("--beta", type=float, help="DPO beta (TRL's default: 0.1)")
+    d.add_argument("--max-length", type=int, dest="max_length", help="tokens per pair; longer ones are cut")
     d.add_argument("--no-chat", action="store_true", help="plain-text rows for a model without a chat template")
     d.set_defaults(func=run_dpo)
 
     g = tsub.add_parser("grpo", help="GRPO with constraint pass rate as reward (ifeval_ground_truth.jsonl)")
-    g.add_argument("data")
+    g.add_argument("data", help="ifeval_ground_truth.jsonl of a run, or rows with prompt + constraints")
     _common(g)
-    g.add_argument("--num-generations", type=int, dest="num_generations")
-    g.add_argument("--max-completion-length", type=int, dest="max_completion_length")
+    g.add_argument("--num-generations", type=int, dest="num_generations", help="completions per prompt per step")
+    g.add_argument("--max-completion-length", type=int, dest="max_completion_length",
+                   help="most tokens per completion")
     g.add_argument("--all-or-nothing", action="store_true", default=True,
                    help="reward 1 only when every constraint holds (the default)")
     g.add_argument("--partial-credit", action="store_false", dest="all_or_nothing",
@@ -81,14 +86,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", help="instruction-response pairs (any layout crab generate reads); "
                    "with --policy: rows with prompt + constraints (ifeval_ground_truth.jsonl)")
     p.add_argument("--out", required=True, help="pairs JSONL to write")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the pairing draws")
     p.add_argument("--per-chosen", type=int, default=1, help="rejected responses paired with each chosen one")
-    p.add_argument("--policy", help="sample this model instead (directory, Hub id, .gguf, 'embedded' or server model)")
-    p.add_argument("--backend", default="local", help="backend for --policy: local, openai, vllm")
-    p.add_argument("--base-url", help="server URL for --backend openai")
-    p.add_argument("--samples", type=int, default=4, help="samples per prompt with --policy")
-    p.add_argument("--temperature", type=float, default=0.8)
-    p.add_argument("--max-tokens", type=int, default=512)
+    p.add_argument("--all-turns", action="store_true", default=True,
+                   help="every assistant turn of a conversation is a response (the default)")
+    p.add_argument("--first-turn-only", action="store_false", dest="all_turns",
+                   help="only the first user -> assistant turn of each conversation")
+    from crabkit.commands.options import add_backend_options
+
+    add_backend_options(p, what="the policy to sample (instead of the input's responses)",
+                        aliases={"model": ["--policy"]}, script=False)
+    p.add_argument("--samples", type=int, default=4, help="samples per prompt from the policy")
+    p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature of the policy")
+    p.add_argument("--max-tokens", type=int, default=512, help="most new tokens per sample")
     p.set_defaults(func=run_pairs)
 
 
@@ -159,10 +169,8 @@ def run_sft(args: argparse.Namespace) -> int:
         from crabkit.train.sft import train_sft
 
         trl, cfg = _fields(args, ("max_length", "packing"))
-        if args.all_tokens:
-            trl["assistant_only_loss"] = False
         result = train_sft(args.data, args.model, args.out, trl_fields=trl, lora=cfg.lora,
-                           model_options=cfg.model, kinds=args.kinds)
+                           model_options=cfg.model, kinds=args.kinds, loss_on=args.loss_on)
         _report("sft", result)
         return 0
 
@@ -197,27 +205,32 @@ def run_grpo(args: argparse.Namespace) -> int:
 
 
 def _policy_backend(args: argparse.Namespace) -> Any:
+    from crabkit.commands.options import backend_settings
     from crabkit.llm import make_backend
 
+    if args.backend is None:
+        args.backend = "local"
     if args.backend != "local":
-        settings = {"model": args.policy}
-        if args.base_url:
-            settings["base_url"] = args.base_url
-        return make_backend(args.backend, **settings)
+        kind, settings = backend_settings(args)
+        return make_backend(kind, **settings)
+    backend_settings(args)  # refuses network options for a local policy
     from crabkit.train.models import EMBEDDED, resolve_model
 
-    if args.policy in EMBEDDED:
+    if args.model in EMBEDDED:
         return make_backend("local", max_new_tokens=args.max_tokens)
-    source = resolve_model(args.policy)
+    source = resolve_model(args.model)
     return make_backend("local", model=source.path, gguf_file=source.gguf_file, max_new_tokens=args.max_tokens)
 
 
 def run_pairs(args: argparse.Namespace) -> int:
     def run(args: argparse.Namespace) -> int:
+        from crabkit.config import ConfigError
         from crabkit.records import Seed, dumps
         from crabkit.train.pairs import PairsConfig, backend_sampler, policy_pairs, verifier_pairs
 
-        if args.policy:
+        if args.model or args.backend:
+            if not args.model:
+                raise ConfigError("a policy needs --model (or --policy): the model to sample")
             from crabkit.train._common import read_jsonl
 
             rows = (row for _, row in read_jsonl(args.input))
@@ -228,9 +241,13 @@ def run_pairs(args: argparse.Namespace) -> int:
         else:
             from crabkit.io import read_records
 
-            items = list(read_records(args.input))
+            items = list(read_records(args.input, all_turns=args.all_turns))
             seeds = [s for s in items if isinstance(s, Seed)]
             rejects = len(items) - len(seeds)
+            dropped = sum(int(s.meta.get("later_turns", 0)) for s in seeds)
+            if dropped:
+                print(f"warning: {dropped} later assistant turns of multi-turn conversations were not used "
+                      "(--first-turn-only)", file=sys.stderr)  # fmt: skip
             pairs = verifier_pairs(seeds, PairsConfig(seed=args.seed, rejected_per_chosen=args.per_chosen))
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)

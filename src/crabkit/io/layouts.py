@@ -10,8 +10,10 @@ Layouts, detected per record from its keys unless one is named:
 * ``messages``: OpenAI chat ``messages``, a list of ``{"role", "content"}``; content may be a string
   or a list of ``{"type": "text", "text": ...}`` parts.
 
-Both conversation layouts accept either message shape. A conversation gives its first user ->
-assistant turn, or with ``all_turns`` every assistant turn (earlier turns go into ``history``).
+Both conversation layouts accept either message shape. A conversation gives every assistant turn
+that answers a user turn (``all_turns``, the default; earlier turns go into ``history``), or with
+``all_turns=False`` only the first, whose ``meta["later_turns"]`` then counts the assistant turns
+left out (the pipeline warns about them).
 System messages go to ``meta["system"]``; other scalar fields of the record (``id``, ``model``,
 ``source``...) are kept in ``meta``.
 
@@ -20,6 +22,7 @@ Every Reject reason reads ``"<kind>: <detail>"`` with a stable kind first, so co
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,12 +64,18 @@ class FieldMap:
 
 
 def detect_layout(record: dict[str, Any], fields: FieldMap | None = None) -> str | None:
-    """The layout a record is in, judged from its keys (and the field map), or None."""
+    """The layout a record is in, judged from its keys (and the field map), or None.
+
+    A key whose value is null counts as absent: Parquet and Arrow tables hold every column in every
+    row, so a mixed file gives each record the other layouts' keys too, as nulls.
+    """
     fields = fields or FieldMap()
     if fields.messages:
         return "messages"
     if fields.instruction or fields.response:
         return "pair"
+    if any(v is None for v in record.values()):
+        record = {k: v for k, v in record.items() if v is not None}
     if "messages" in record:
         return "messages"
     if "conversations" in record:
@@ -84,10 +93,11 @@ def adapt_record(
     *,
     layout: str = "auto",
     fields: FieldMap | None = None,
-    all_turns: bool = False,
+    all_turns: bool = True,
     max_chars: int = DEFAULT_MAX_CHARS,
 ) -> list[Seed | Reject]:
-    """Seeds (one, or one per assistant turn with ``all_turns``) and Rejects from one raw record."""
+    """Seeds (one per assistant turn, or only the first with ``all_turns=False``) and Rejects from
+    one raw record."""
     fields = fields or FieldMap()
     if not isinstance(record, dict):
         return [Reject(origin, f"not an object: record is {_kind(record)}, expected a JSON object")]
@@ -148,23 +158,36 @@ def _conversation(
     if key not in record:
         return [Reject(origin, f"missing field: {key!r}", key)]
     turns = record[key]
+    if isinstance(turns, str) and turns.lstrip().startswith("["):
+        # A table column of JSON text (a conversation flattened to fit a CSV or Parquet cell).
+        try:
+            turns = json.loads(turns)
+        except (ValueError, RecursionError):
+            pass
     if not isinstance(turns, list):
         return [Reject(origin, f"not a list: {key} is {_kind(turns)}, expected a list of messages", key)]
     meta = _meta(record, {key})
     out: list[Seed | Reject] = []
     history: list[Message] = []
     systems: list[str] = []
+    later = 0  # assistant turns after the first, not used without all_turns
     for i, raw in enumerate(turns):
         msg = _message(raw, f"{key}[{i}]", origin, max_chars)
         if isinstance(msg, Reject):
-            # Later turns would carry a broken history, so the conversation ends here.
-            out.append(msg)
+            # Later turns would carry a broken history, so the conversation ends here (without
+            # all_turns, past the first reply nothing more is used, so nothing is rejected either).
+            if all_turns or not out:
+                out.append(msg)
             break
         if msg.role == "system":
             if msg.content.strip():
                 systems.append(msg.content)
             continue
         if msg.role == "assistant" and history and history[-1].role == "user":
+            if out and not all_turns:
+                later += 1
+                history.append(msg)
+                continue
             turn_meta = dict(meta)
             if systems:
                 turn_meta["system"] = "\n\n".join(systems)
@@ -179,9 +202,10 @@ def _conversation(
                     meta=turn_meta,
                 )
             )
-            if not all_turns:
-                break
         history.append(msg)
+    if later:
+        first = next(x for x in out if isinstance(x, Seed))
+        first.meta["later_turns"] = later
     if not out:
         out.append(Reject(origin, f"no reply: {key} has no assistant turn after a user turn", key))
     return out
@@ -269,7 +293,10 @@ def _meta(record: dict, used: set[str]) -> dict[str, Any]:
 
 
 def _first_key(record: dict, candidates: tuple[str, ...]) -> str | None:
-    return next((k for k in candidates if k in record), None)
+    """The first candidate key the record holds a value for (null: no value, see detect_layout)."""
+    return next((k for k in candidates if record.get(k) is not None), None) or next(
+        (k for k in candidates if k in record), None
+    )
 
 
 def _kind(value: Any) -> str:

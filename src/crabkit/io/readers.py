@@ -76,7 +76,7 @@ def read_records(
     *,
     layout: str = "auto",
     fields: FieldMap | None = None,
-    all_turns: bool = False,
+    all_turns: bool = True,
     max_chars: int = DEFAULT_MAX_CHARS,
 ) -> Iterator[Seed | Reject]:
     """Seeds and Rejects from ``source``, in input order, streaming.
