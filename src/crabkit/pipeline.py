@@ -160,7 +160,9 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _items(cfg: GenerateConfig) -> Iterator[Seed | Reject]:
+def _items(cfg: GenerateConfig, counts: dict[str, int] | None = None) -> Iterator[Seed | Reject]:
+    """The input's seeds and rejects after filtering; ``counts["turns_not_used"]`` gains the later
+    conversation turns left out when ``read.all_turns`` is off."""
     from crabkit.io import FieldMap, read_records
     from crabkit.seeds import SeedFilter, filter_seeds
 
@@ -169,11 +171,20 @@ def _items(cfg: GenerateConfig) -> Iterator[Seed | Reject]:
         instruction=r.instruction_field, response=r.response_field, input=r.input_field, messages=r.messages_field
     )
     records = read_records(cfg.input, layout=r.layout, fields=fields, all_turns=r.all_turns, max_chars=r.max_chars)
+    if counts is not None:
+        records = _counting_turns(records, counts)
     filt = SeedFilter(
         min_words=cfg.min_words, bypass_rate=cfg.bypass_rate, languages=cfg.languages, dedup=cfg.dedup,
         limit=cfg.limit,
     )
     return filter_seeds(records, filt, random.Random(f"{cfg.seed}:filter"))
+
+
+def _counting_turns(items: Iterable[Seed | Reject], counts: dict[str, int]) -> Iterator[Seed | Reject]:
+    for item in items:
+        if isinstance(item, Seed) and item.meta.get("later_turns"):
+            counts["turns_not_used"] = counts.get("turns_not_used", 0) + int(item.meta["later_turns"])
+        yield item
 
 
 def _mix_items(cfg: GenerateConfig) -> Iterator[Seed]:
@@ -373,9 +384,6 @@ def process_block(block: Block, cfg: GenerateConfig, backend: Any = None) -> Blo
     stats["no_constraints"] = composed.skipped_no_constraints
     stats["ground_truth_rows"] = len(composed.ground_truth)
     stats["seeds"] = len(block.seeds)
-    dropped = sum(int(s.meta.get("later_turns", 0)) for s in block.seeds)
-    if dropped:
-        stats["turns_not_used"] = dropped
     stats["items_read"] = block.n_items
     files = {
         "constraints.jsonl": _lines(rows),
@@ -456,11 +464,13 @@ def _generate(
     mix_consumed = state.get("mix_consumed", 0) if state else 0
     # The whole input is read (into the store) before any output file is opened for writing.
     store = SeedStore()
+    read_counts: dict[str, int] = {}
     try:
-        store.extend(_items(cfg))
+        store.extend(_items(cfg, read_counts))
     except BaseException:
         store.close()
         raise
+    stats.update(read_counts)  # what the whole input shows, counted anew on every (re)read
     if state is not None and state.get("input_digest") not in (None, store.digest):
         store.close()
         raise ValueError(
@@ -574,11 +584,16 @@ def _llm_stage(
     _merge(stats, stage.stats)
     kept: list[Backtranslated] = []
     rejects = list(rejects)
+    failed = [(bt, reason) for bt, reason in zip(results, stage.failures) if reason is not None]
+    if failed:  # one line per block, not one per record (each record's reason is in rejects.jsonl)
+        bt, reason = failed[0]
+        log.warning("LLM stage failed for %d of %d records of this block; the first (%s): %s",
+                    len(failed), len(results), bt.seed.origin, reason)  # fmt: skip
     for bt, reason in zip(results, stage.failures):
         if reason is None:
             kept.append(bt)
             continue
-        log.warning("LLM stage failed for record %s (%s): %s", bt.seed.id, bt.seed.origin, reason)
+        log.debug("LLM stage failed for record %s (%s): %s", bt.seed.id, bt.seed.origin, reason)
         if cfg.llm.on_failure == "keep":
             kept.append(bt)
         else:

@@ -240,14 +240,14 @@ def run_generate(args: argparse.Namespace) -> int:
     if engine is not None and not result.already_done:
         print(f"  ray: {engine.blocks_run} blocks run, {engine.blocks_reused} reused from shards")
     s = result.stats
-    if not sum(s.get("examples", {}).values()):
-        print(f"crab generate: the run produced no training examples ({s['items_read']} records read, "
-              f"{s['rejects_total']} rejected: see {args.out}/rejects.jsonl)", file=sys.stderr)  # fmt: skip
-        return EXIT_NOTHING
     failed = _llm_failure_share(s)
     if failed is not None and failed > cfg.llm.max_failure_share:
         print(f"crab generate: the LLM stage failed for {failed:.0%} of the records (more than "
               f"--max-llm-failures {cfg.llm.max_failure_share:.0%}); see rejects.jsonl", file=sys.stderr)  # fmt: skip
+        return EXIT_NOTHING
+    if not sum(s.get("examples", {}).values()):
+        print(f"crab generate: the run produced no training examples ({s['items_read']} records read, "
+              f"{s['rejects_total']} rejected: see {args.out}/rejects.jsonl)", file=sys.stderr)  # fmt: skip
         return EXIT_NOTHING
     if cfg.strict and s["rejects_total"]:
         print(f"crab generate: {s['rejects_total']} input records rejected (--strict); see rejects.jsonl",
