@@ -85,7 +85,10 @@ class RunDir:
             raise RunDirError(f"cannot create the run directory {out}: {e.strerror or e}") from None
         marked = (out / MARKER).is_file()
         with os.scandir(out) as entries:
-            names = sorted(e.name for e in entries if not (marked and _crab_entry(e)))
+            listing = list(entries)
+        if not marked and (out / "state.json").is_file() and all(_crab_entry(e) for e in listing):
+            marked = True  # a run of a crab from before the marker: nothing but crab's own files
+        names = sorted(e.name for e in listing if not (marked and _crab_entry(e)))
         if marked:
             if names:
                 raise RunDirError(
@@ -115,7 +118,7 @@ class RunDir:
                     f"another crab run is writing {out} right now; wait for it to finish, or use another --out"
                 ) from None
             raise RunDirError(f"cannot lock the run directory {out}: {e.strerror or e}") from None
-        if not marked:
+        if lock.tell() == 0:
             lock.write("crab run directory: crab generate writes here; do not add files of your own.\n")
             lock.flush()
         return cls(out, lock)
