@@ -45,6 +45,7 @@ from train_effect import (
     ARM_CRAB,
     ARM_FWD,
     ARM_GRPO,
+    ARM_MIX,
     ARM_PLAIN,
     SHARED,
     BenchConfig,
@@ -73,13 +74,27 @@ from train_effect import (
 )
 
 DEFAULT_IFEVAL = SHARED / "ifeval" / "input_data.jsonl"
+DEFAULT_SEEDS = SHARED / "seed_pairs_more" / "train_3k.jsonl"
+DEFAULT_FOLLOWBENCH = SHARED / "followbench"
 #: Arm F: C's examples that fit ``--max-length`` whole (C's are cut 3.7x as often as B's).
 ARM_FIT = "F-crab-fit"
-ARMS = {"A": ARM_BASE, "B": ARM_PLAIN, "C": ARM_CRAB, "D": ARM_FWD, "E": ARM_GRPO, "F": ARM_FIT}
+ARMS = {"A": ARM_BASE, "B": ARM_PLAIN, "C": ARM_CRAB, "M": ARM_MIX, "D": ARM_FWD, "E": ARM_GRPO, "F": ARM_FIT}
 METRICS = ("prompt_strict", "instruction_strict", "prompt_loose", "instruction_loose")
 #: Differences reported, (minuend, subtrahend): the paper's claim first.
-DIFFS = ((ARM_CRAB, ARM_PLAIN), (ARM_CRAB, ARM_BASE), (ARM_PLAIN, ARM_BASE), (ARM_CRAB, ARM_FWD),
-         (ARM_GRPO, ARM_CRAB), (ARM_FIT, ARM_PLAIN), (ARM_FIT, ARM_CRAB))
+DIFFS = ((ARM_CRAB, ARM_PLAIN), (ARM_MIX, ARM_PLAIN), (ARM_CRAB, ARM_FWD), (ARM_MIX, ARM_CRAB),
+         (ARM_CRAB, ARM_BASE), (ARM_PLAIN, ARM_BASE), (ARM_GRPO, ARM_CRAB), (ARM_FIT, ARM_PLAIN),
+         (ARM_FIT, ARM_CRAB))
+
+#: The round-2 defaults (the paper's kinds of seeds, sized for ~40 min of training per arm on 2 CPU
+#: cores), and the GPU preset (full fine-tuning, one epoch over every train seed, 512 new tokens).
+CPU_DEFAULTS = BenchConfig(
+    pairs=str(DEFAULT_SEEDS), sources=(), max_response_chars=1600, heldout_fraction=0.15, n_train=600,
+    mix_ratio=0.5, steps=100, batch_size=4, max_length=512, max_new_tokens=256, gen_batch_size=64, n_eval=150,
+)  # fmt: skip
+GPU_PRESET = {
+    "lora_r": 0, "n_train": 0, "steps": -1, "batch_size": 16, "max_length": 1024, "max_new_tokens": 512,
+    "max_response_chars": 4000, "learning_rate": 2e-5, "gen_batch_size": 128, "n_eval": 0,
+}  # fmt: skip
 
 
 @dataclasses.dataclass
@@ -205,11 +220,40 @@ def ifeval_per_prompt(out: Path, arm: str) -> dict[str, dict[str, tuple[int, int
     return table
 
 
+def cap_share(out: Path, arm: str, max_tokens: int) -> float | None:
+    """The share of the arm's IFEval answers that stopped at the new-token cap (cut short)."""
+    path = out / arm / "ifeval" / "responses.jsonl"
+    if not path.exists():
+        return None
+    rows = read_jsonl(path)
+    capped = sum(1 for r in rows if r.get("finish_reason") == "length" or (r.get("completion_tokens") or 0) >= max_tokens)
+    return capped / len(rows) if rows else None
+
+
+def eval_followbench_rules(cfg: BenchConfig, out: Path, arm: str, model_dir: Path | None, data_dir: str) -> Any:
+    """FollowBench's rule-scored items (no judge needed): HSR/SSR by level, ``OUT/<arm>/followbench/``."""
+    from crabkit.eval.followbench import run_followbench
+
+    d = arm_dir(out, arm) / "followbench"
+    if (d / "summary.json").exists():
+        return json.loads((d / "summary.json").read_text(encoding="utf-8"))
+    clock = Stopwatch()
+    backend = make_backend(cfg, out, model_dir)
+    try:
+        report = run_followbench(backend, data_dir, None, d, gen_params=gen_settings(cfg))
+    finally:
+        backend.close()
+    update_timing(out, arm, followbench_s=clock.wall())
+    return report.summary
+
+
 def run(cfg: BenchConfig, out: Path, arms: list[str], ifeval_path: str, ifeval_limit: int,
-        grpo: GRPOSettings) -> dict[str, Any]:
-    data = prepare_data(cfg, out)
+        grpo: GRPOSettings, followbench: str | None = None) -> dict[str, Any]:
+    data = prepare_data(cfg, out, mix=ARM_MIX in arms)
     prompts, source = ifeval_subset(ifeval_path, ifeval_limit, cfg.seed)
     sft_data = {ARM_PLAIN: data.plain, ARM_CRAB: data.crab / "train.jsonl", ARM_FWD: data.crab_fwd / "train.jsonl"}
+    if data.crab_mix is not None:
+        sft_data[ARM_MIX] = data.crab_mix / "train.jsonl"
     if ARM_FIT in arms:
         sft_data[ARM_FIT] = fit_data(cfg, data)
     results: dict[str, Any] = {}
@@ -226,11 +270,14 @@ def run(cfg: BenchConfig, out: Path, arms: list[str], ifeval_path: str, ifeval_l
         results[arm] = {
             "ifeval": {m: ifeval[m] for m in (*METRICS, "aggregate", "ci95", "by_family", "n_prompts",
                                                 "n_instructions", "generation_errors")},
+            "ifeval_cap_share": cap_share(out, arm, cfg.max_new_tokens),
             "heldout": {k: heldout[k] for k in ("prompt_level", "constraint_level", "by_family",
                                                 "generation_errors")},
             "training": train_stats(model_dir) if model_dir else None,
             "timing": timing(out, arm),
         }
+        if followbench:
+            results[arm]["followbench_rules"] = eval_followbench_rules(cfg, out, arm, model_dir, followbench)
         log(f"{arm}: finished ({time.time() - start:.0f}s in this process)")
         # Written after every arm, so a run stopped part-way still leaves its table.
         report = _report(cfg, out, data, source, arms, grpo, results)
@@ -284,7 +331,9 @@ def format_report(report: dict[str, Any]) -> str:
         cells = [fmt_rate(i[m], i["ci95"][m]) for m in METRICS]
         cells += [fmt_rate(h[k]["rate"], h[k]["ci95"]) for k in ("prompt_level", "constraint_level")]
         wall = "/".join(str(t.get(k, "-")) for k in ("train_s", "heldout_eval_s", "ifeval_s"))
-        lines.append(f"{arm:<12} " + " ".join(f"{c:<22}" for c in cells) + f" {wall}")
+        capped = r.get("ifeval_cap_share")
+        capped = f" capped {capped:.0%}" if capped is not None else ""
+        lines.append(f"{arm:<12} " + " ".join(f"{c:<22}" for c in cells) + f" {wall}{capped}")
     lines.append("")
     for name, d in report["diffs"].items():
         cells = [fmt_diff(d["ifeval"][m]) for m in METRICS]
@@ -304,8 +353,13 @@ def format_report(report: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_common_args(p, BenchConfig())
-    p.add_argument("--arms", default="A,C,B,D,E,F", help="letters of the arms to run, in this order (E: GRPO on C; F: C's examples that fit --max-length)")
+    add_common_args(p, CPU_DEFAULTS)
+    p.add_argument("--arms", default="A,C,B,M,D",
+                   help="letters of the arms to run, in this order (M: C mixed with plain chat of other seeds; "
+                        "E: GRPO on C; F: C's examples that fit --max-length)")
+    p.add_argument("--preset", choices=["cpu", "gpu"], default="cpu",
+                   help="gpu: full fine-tuning, one epoch over every train seed, 512 new tokens, FollowBench rules")
+    p.add_argument("--followbench", help="also score FollowBench's rule-scored items from this directory")
     p.add_argument("--ifeval", default=str(DEFAULT_IFEVAL), help="IFEval input_data.jsonl (or a Hub id)")
     p.add_argument("--ifeval-limit", type=int, default=0,
                    help="a seeded random subset of this many IFEval prompts per arm (default 0: all 541)")
@@ -322,10 +376,14 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown arm(s) {', '.join(unknown)}; choose from {', '.join(ARMS)}")
     setup_torch(args.threads)
     cfg = config_from_args(args)
+    followbench = args.followbench
+    if args.preset == "gpu":
+        cfg = dataclasses.replace(cfg, **GPU_PRESET)
+        followbench = followbench or str(DEFAULT_FOLLOWBENCH)
     grpo = GRPOSettings(args.grpo_steps, args.grpo_generations, args.grpo_completion_tokens, args.grpo_lr)
     out = Path(args.out)
     start = time.time()
-    run(cfg, out, [ARMS[a] for a in letters], args.ifeval, args.ifeval_limit, grpo)
+    run(cfg, out, [ARMS[a] for a in letters], args.ifeval, args.ifeval_limit, grpo, followbench)
     log(f"done in {time.time() - start:.0f}s; results in {out / 'results.json'}")
     return 0
 

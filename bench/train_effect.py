@@ -50,6 +50,7 @@ LICENCE_OK = {
 }
 
 ARM_BASE, ARM_PLAIN, ARM_CRAB, ARM_FWD, ARM_GRPO = "A-base", "B-plain", "C-crab", "D-crab-fwd", "E-crab-grpo"
+ARM_MIX = "M-crab-mix"
 
 
 @dataclass
@@ -71,15 +72,24 @@ class BenchConfig:
     max_new_tokens: int = 128
     gen_batch_size: int = 128
     min_words: int = 20
+    #: Train seeds used (0: all of the train side); the next as many are the mix arm's plain chat.
+    n_train: int = 0
+    #: Share of the mix arm's train.jsonl that is plain chat from other seeds (the paper's recipe).
+    mix_ratio: float = 0.5
+    #: Where the loss goes in SFT (crabkit's default: the final answer; see crabkit.train.sft).
+    loss_on: str = "final"
 
     def data_fingerprint(self) -> str:
-        keys = ("model", "pairs", "sources", "max_response_chars", "heldout_fraction", "seed", "min_words")
+        keys = ("model", "pairs", "sources", "max_response_chars", "heldout_fraction", "seed", "min_words",
+                "n_train", "mix_ratio")
         return _digest({k: getattr(self, k) for k in keys})
 
     def train_fields(self) -> dict[str, Any]:
-        """SFTConfig fields shared by every SFT arm: same steps, batch, length, schedule and seed."""
+        """SFTConfig fields shared by every SFT arm: same steps (``steps=-1``: one epoch), batch,
+        length, schedule and seed."""
         return {
             "max_steps": self.steps,
+            **({"num_train_epochs": 1} if self.steps < 0 else {}),
             "per_device_train_batch_size": self.batch_size,
             "gradient_accumulation_steps": 1,
             "max_length": self.max_length,
@@ -139,7 +149,8 @@ def licence_ok_pairs(cfg: BenchConfig) -> list[dict[str, Any]]:
         for name in ("instruction", "response"):
             if not isinstance(row.get(name), str):
                 raise SystemExit(f"{path} line {n}: field {name!r} is missing or not a string")
-        if row.get("model") in cfg.sources and len(row["response"]) <= cfg.max_response_chars:
+        origin = row.get("model", row.get("source"))
+        if (not cfg.sources or origin in cfg.sources) and len(row["response"]) <= cfg.max_response_chars:
             rows.append(row)
     if not rows:
         raise SystemExit(f"{path}: no pair from {', '.join(cfg.sources)} with a response of "
@@ -157,10 +168,13 @@ class Data:
     heldout: Path  # crab generate run on the held-out seeds (its constraints.jsonl is the test set)
     plain: Path  # plain instruction -> response conversations of the train seeds
     split: dict[str, Any]
+    crab_mix: Path | None = None  # crab on the train seeds mixed with plain chat of other train seeds
 
 
-def prepare_data(cfg: BenchConfig, out: Path, *, progress: bool = False) -> Data:
-    """Split the seeds by instruction, run ``crab generate`` on both sides, write the plain pairs."""
+def prepare_data(cfg: BenchConfig, out: Path, *, progress: bool = False, mix: bool = False) -> Data:
+    """Split the seeds by instruction, run ``crab generate`` on both sides, write the plain pairs
+    (and, with ``mix``, the mix arm's data: crab mixed with plain chat of other train seeds), and
+    ``bench/data_quality.py``'s figures next to each run."""
     from crabkit.compose.forward import ForwardConfig
     from crabkit.compose.plan import ComposeConfig
     from crabkit.pipeline import GenerateConfig, generate
@@ -178,25 +192,39 @@ def prepare_data(cfg: BenchConfig, out: Path, *, progress: bool = False) -> Data
     for row in rows:
         side = held if instruction_unit(row["instruction"], cfg.seed) < cfg.heldout_fraction else train
         side.append({"instruction": row["instruction"], "response": row["response"]})
+    others: list[dict[str, Any]] = []
+    if cfg.n_train:
+        # A fixed subset by hash (not file order: the sources come one after another).
+        train.sort(key=lambda r: hashlib.sha256(f"{cfg.seed}:train:{r['instruction']}:{r['response']}".encode()).digest())
+        train, others = train[: cfg.n_train], train[cfg.n_train : 2 * cfg.n_train]
     write_jsonl(root / "seeds_train.jsonl", train)
     write_jsonl(root / "seeds_heldout.jsonl", held)
 
     # No in-context demonstrations: they multiply the example length past what fits the budget.
     forward = ForwardConfig(demo_rate=0.0)
 
-    def run(name: str, seeds: str, reverse_ratio: float) -> Path:
+    def run(name: str, seeds: str, reverse_ratio: float, mix_with: Path | None = None) -> Path:
         gen = GenerateConfig(
             input=str(root / seeds), seed=cfg.seed, min_words=cfg.min_words,
             compose=ComposeConfig(reverse_ratio=reverse_ratio, forward=forward),
+            mix=str(mix_with) if mix_with else None, mix_ratio=cfg.mix_ratio if mix_with else 0.0,
         )
         result = generate(gen, root / name, progress=progress)
         if not result.already_done:
             log(f"generate {name}: {result.stats['seeds']} seeds, examples {result.stats['examples']}")
+        _data_quality(root / name)
         return root / name
 
     crab = run("crab", "seeds_train.jsonl", 0.3)
     crab_fwd = run("crab_fwd", "seeds_train.jsonl", 0.0)
     heldout = run("heldout", "seeds_heldout.jsonl", 0.3)
+    crab_mix = None
+    if mix:
+        if not others:
+            raise SystemExit("the mix arm needs --n-train: its plain chat comes from the train seeds after those")
+        other_plain = root / "mix_plain_other_seeds.jsonl"
+        write_jsonl(other_plain, others)
+        crab_mix = run("crab_mix", "seeds_train.jsonl", 0.3, mix_with=other_plain)
     # Plain pairs: exactly the seeds that survived crab's filters on the train side.
     plain = root / "plain.jsonl"
     write_jsonl(plain, [
@@ -209,6 +237,7 @@ def prepare_data(cfg: BenchConfig, out: Path, *, progress: bool = False) -> Data
     assert not leaked, "a held-out instruction is also in the train split"
     split = {
         "fingerprint": fingerprint,
+        "mix_seeds": len(others) if mix else 0,
         "settings": {k: v for k, v in dataclasses.asdict(cfg).items()
                      if k in ("model", "pairs", "sources", "max_response_chars", "heldout_fraction", "seed",
                               "min_words")},
@@ -220,7 +249,27 @@ def prepare_data(cfg: BenchConfig, out: Path, *, progress: bool = False) -> Data
         "heldout_instructions": len({r["instruction"] for r in held}),
     }
     write_json(split_path, split)
-    return Data(root, crab, crab_fwd, heldout, plain, split)
+    return Data(root, crab, crab_fwd, heldout, plain, split, crab_mix)
+
+
+def _data_quality(run_dir: Path) -> None:
+    """``bench/data_quality.py``'s figures of a run, next to it (``data_quality.txt`` / ``.json``)."""
+    target = run_dir.parent / f"{run_dir.name}.data_quality.txt"
+    if target.exists():
+        return
+    import contextlib
+    import io
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import data_quality
+
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            data_quality.main([str(run_dir), "--examples", "20", "--json", str(target.with_suffix(".json"))])
+    except SystemExit as e:  # a run without forward examples (the held-out side may be tiny)
+        buffer.write(f"data_quality: {e}\n")
+    target.write_text(buffer.getvalue(), encoding="utf-8")
 
 
 # --------------------------------------------------------------------------------------- training
@@ -269,7 +318,8 @@ def train_sft_arm(cfg: BenchConfig, out: Path, arm: str, data: Path, base: str |
     clock = Stopwatch()
     result = train_sft(
         data, base or cfg.model, model_dir, trl_fields=cfg.train_fields(),
-        lora=LoraOptions(r=cfg.lora_r, alpha=2 * cfg.lora_r, merge=True),
+        lora=LoraOptions(r=cfg.lora_r, alpha=2 * cfg.lora_r, merge=True) if cfg.lora_r else None,
+        loss_on=cfg.loss_on,
     )
     update_timing(out, arm, train_s=clock.wall(), train_cpu_s=clock.cpu())
     write_json(model_dir / "train_log.json", result.log_history)
@@ -483,11 +533,17 @@ def add_common_args(p: argparse.ArgumentParser, defaults: BenchConfig) -> None:
     p.add_argument("--batch-size", type=int, default=defaults.batch_size, help="training batch size")
     p.add_argument("--max-length", type=int, default=defaults.max_length, help="training tokens per example")
     p.add_argument("--lr", type=float, default=defaults.learning_rate, dest="learning_rate")
-    p.add_argument("--lora-r", type=int, default=defaults.lora_r)
+    p.add_argument("--lora-r", type=int, default=defaults.lora_r, help="LoRA rank (0: full fine-tuning)")
     p.add_argument("--n-eval", type=int, default=defaults.n_eval, help="held-out prompts (0: all)")
     p.add_argument("--max-new-tokens", type=int, default=defaults.max_new_tokens)
     p.add_argument("--gen-batch-size", type=int, default=defaults.gen_batch_size)
     p.add_argument("--min-words", type=int, default=defaults.min_words)
+    p.add_argument("--n-train", type=int, default=defaults.n_train,
+                   help="train seeds used (0: every train-side seed); the next as many feed the mix arm")
+    p.add_argument("--mix-ratio", type=float, default=defaults.mix_ratio,
+                   help="share of the mix arm's examples that are plain chat of other seeds")
+    p.add_argument("--loss-on", default=defaults.loss_on, choices=["final", "assistant", "all"],
+                   help="where the SFT loss goes (crab train sft --loss-on)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (the host is shared)")
 
 
