@@ -11,6 +11,7 @@ until killed. Needs uvicorn (the dev extra).
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import socket
 import sys
 from typing import Any
@@ -42,14 +43,19 @@ def main(argv: list[str] | None = None) -> int:
     args = stub_arguments(__doc__, argv)
     import uvicorn
 
-    with socket.socket() as probe:  # a free port, printed before uvicorn takes it
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    print(f"http://127.0.0.1:{port}/v1", flush=True)
-    uvicorn.run(
-        make_app(args.delay, args.answer), host="127.0.0.1", port=port, loop=args.loop, http="httptools",
-        log_level="error", access_log=False, backlog=1024,
+    # Bind the socket here and hand it to uvicorn: a probed-then-closed port can be taken by another
+    # process before uvicorn binds it again (seen in CI under load).
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"  # h11: uvicorn's pure-Python parser
+    config = uvicorn.Config(
+        make_app(args.delay, args.answer), loop=args.loop, http=http, log_level="error",
+        access_log=False, backlog=1024,
     )  # fmt: skip
+    print(f"http://127.0.0.1:{port}/v1", flush=True)
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 
