@@ -1,5 +1,5 @@
-"""The LLM back-translation stage in parts: vocabulary, JSON repair, refinement rules, judge verdicts,
-measurable checks, dedup, and one block run against a scripted backend."""
+"""The LLM stage in parts: vocabulary, JSON repair, refinement rules, judge verdicts, measurable checks,
+dedup, and blocks run against scripted backends (each seed's flow; several blocks in flight)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,15 @@ import random
 
 import pytest
 
-from crabkit.backtranslate import judge as jd
-from crabkit.backtranslate.dedup import dedup_constraints, refined_use_probability, rouge_l, use_refined
-from crabkit.backtranslate.llm import (
-    BudgetExhausted,
-    LLMConfig,
-    check_refinement,
-    extract_tag,
-    load_json,
-    parse_refined,
-    parse_soft,
-    run_llm_stage,
-)
 from crabkit.backtranslate.rules import Backtranslated
-from crabkit.backtranslate.soft_types import SOFT_TYPES, resolve, type_id
 from crabkit.llm import CachedBackend, ChatResult, ScriptedBackend
+from crabkit.llmstage import BudgetExhausted, LLMConfig, StageRunner, measurable, run_llm_stage
+from crabkit.llmstage import judge as jd
+from crabkit.llmstage.dedup import dedup_constraints, refined_use_probability, rouge_l, use_refined
+from crabkit.llmstage.prompts import extract_tag, load_json
+from crabkit.llmstage.refine import check_refinement, parse_refined
+from crabkit.llmstage.soft import parse_soft
+from crabkit.llmstage.soft_types import SOFT_TYPES, resolve, type_id
 from crabkit.records import Constraint, Seed
 
 # -- vocabulary --------------------------------------------------------------------------------
@@ -226,7 +220,7 @@ def test_judge_answers_are_read_into_verdicts(answer, verdict, modified, label):
     ],
 )
 def test_measurable_statements_map_to_checkers(constraint, expected):
-    assert [(m.type, m.params) for m in jd.measurables(constraint)] == expected
+    assert [(m.type, m.params) for m in measurable.measurables(constraint)] == expected
 
 
 @pytest.mark.parametrize(
@@ -240,7 +234,7 @@ def test_measurable_statements_map_to_checkers(constraint, expected):
     ],
 )
 def test_statements_that_measure_nothing_or_a_part_map_to_nothing(constraint):
-    assert jd.measurables(constraint) == []
+    assert measurable.measurables(constraint) == []
 
 
 NUMBERED = "Here is how:\n\n1. Boil water.\n2. Add pasta.\n3. Drain it.\n\nEnjoy your meal."
@@ -265,7 +259,7 @@ PROSE = "Boil the water first. Then add the pasta and cook it well.\n\nDrain it 
     ],
 )
 def test_measurable_checks_decide_on_the_response(constraint, response, holds):
-    assert jd.check_measurable(constraint, response) is holds
+    assert measurable.check_measurable(constraint, response) is holds
 
 
 # -- dedup -------------------------------------------------------------------------------------
@@ -315,23 +309,32 @@ def _item(instruction: str, response: str) -> Backtranslated:
 
 
 class Script:
-    """Answers the three prompts from tables keyed by the constraint text; counts batches."""
+    """Answers the stage's prompts from tables keyed by the constraint text."""
 
     def __init__(self, soft: list[tuple[str, str]], verdicts: dict[str, str], rejudge: dict[str, str] | None = None):
         self.soft, self.verdicts, self.rejudge = soft, verdicts, rejudge or {}
 
     def __call__(self, request) -> str:
         prompt = request.messages[-1]["content"]
-        constraint = extract_tag(prompt, "constraint")
-        if constraint is not None:
-            verdict = self.verdicts.get(constraint, "satisfied")
-            if verdict.startswith("modify:"):
-                return json.dumps({"verdict": "not_satisfied", "modified_constraint": verdict[7:], "reason": ""})
-            return json.dumps({"verdict": verdict, "reason": "", "modified_constraint": ""})
+        listed = extract_tag(prompt, "constraints")
+        if listed is not None:
+            verdicts = []
+            for line in listed.splitlines():
+                n, text = line.split(". ", 1)
+                verdict = self.verdicts.get(text, "satisfied")
+                if verdict.startswith("modify:"):
+                    verdicts.append({"n": int(n), "verdict": "not_satisfied", "modified_constraint": verdict[7:],
+                                     "reason": ""})
+                else:
+                    verdicts.append({"n": int(n), "verdict": verdict, "reason": "", "modified_constraint": ""})
+            return json.dumps({"verdicts": verdicts})
+        answer = {}
         if '"refined_instruction"' in prompt:
             instruction = extract_tag(prompt, "request")
-            return json.dumps({"refined_instruction": instruction + " for a busy parent cooking dinner on a weeknight."})
-        return _soft(*self.soft)
+            answer["refined_instruction"] = instruction + " for a busy parent cooking dinner on a weeknight."
+        if '"constraints"' in prompt:
+            answer.update(json.loads(_soft(*self.soft)))
+        return json.dumps(answer)
 
 
 class CountingBackend(ScriptedBackend):
@@ -347,7 +350,7 @@ class CountingBackend(ScriptedBackend):
 CFG = LLMConfig(backend="scripted")
 
 
-def test_a_block_takes_three_batched_calls_and_accepts_judged_constraints():
+def test_a_seed_takes_one_request_per_round_and_accepts_judged_constraints():
     script = Script(
         soft=[("writing_style", "Use a calm, practical tone."),
               ("item_listing", "Present the steps as a numbered list."),
@@ -360,7 +363,10 @@ def test_a_block_takes_three_batched_calls_and_accepts_judged_constraints():
     items = [_item("How do I cook pasta?", NUMBERED), _item("How do I cook pasta quickly?", NUMBERED)]
     result = run_llm_stage(items, backend, CFG, run_seed=0)
     assert result.failures == [None, None]
-    assert backend.batches == [4, 8, 2]  # refine+soft, judge, re-judge: one call each for the block
+    # Per seed: refine + soft in one request, one judge request for its four constraints, one re-judge;
+    # the in-process backend gets each round of the block as one batch.
+    assert backend.batches == [2, 2, 2]
+    assert [r.label for r in backend.requests] == ["refine_soft"] * 2 + ["judge"] * 2 + ["rejudge"] * 2
     for it in items:
         soft = [c for c in it.constraints if c.source == "llm"]
         assert [(c.type, c.text) for c in soft] == [
@@ -392,7 +398,8 @@ def test_a_constraint_the_checker_contradicts_is_dropped_without_asking_the_judg
     backend = CountingBackend(script)
     items = [_item("How do I cook pasta?", PROSE)]
     result = run_llm_stage(items, backend, CFG, run_seed=0)
-    assert backend.batches == [2, 1]  # only the tone went to the judge; nothing to re-judge
+    assert backend.batches == [1, 1]  # only the tone went to the judge; nothing to re-judge
+    assert "numbered list" not in backend.requests[1].messages[-1]["content"].split("<constraints>")[1]
     assert [c.text for c in items[0].constraints] == ["Use a calm, practical tone."]
     assert result.stats["soft_measurable"] == {"failed": 1}
 
@@ -408,21 +415,74 @@ def test_a_failed_request_fails_only_its_record_with_the_reason():
     items = [_item("How do I cook pasta?", PROSE), _item("BROKEN: how do I cook rice?", PROSE)]
     result = run_llm_stage(items, ScriptedBackend(script), CFG, run_seed=0)
     assert result.failures[0] is None
-    assert result.failures[1].startswith("refine request failed: RuntimeError: HTTP 500")
+    assert result.failures[1].startswith("refine and soft constraints request failed: RuntimeError: HTTP 500")
     assert items[1].constraints == [] and items[1].refined_instruction is None
     assert result.stats["llm_failures"] == 1
 
 
 def test_an_unreadable_soft_answer_fails_the_record():
     def script(request):
-        prompt = request.messages[-1]["content"]
-        if '"refined_instruction"' in prompt:
-            return "no"
         return "I'm sorry, I can't produce that."
 
     result = run_llm_stage([_item("How do I cook pasta?", PROSE)], ScriptedBackend(script), CFG, run_seed=0)
     assert result.failures[0].startswith("soft constraints: unreadable answer")
+
+
+def test_with_two_requests_an_unreadable_refinement_only_loses_the_refinement():
+    good = Script(soft=[("writing_style", "Use a calm, practical tone.")], verdicts={})
+
+    def script(request):
+        return "no" if request.label == "refine" else good(request)
+
+    item = _item("How do I cook pasta?", PROSE)
+    result = run_llm_stage([item], ScriptedBackend(script), LLMConfig(backend="scripted", combine=False), run_seed=0)
+    assert result.failures == [None] and item.refined_instruction is None
     assert result.stats["refine"] == {"rejected: unreadable answer": 1}
+    assert [c.text for c in item.constraints] == ["Use a calm, practical tone."]
+
+
+def test_a_judge_answer_missing_a_verdict_drops_that_constraint_and_counts_it():
+    good = Script(soft=[("writing_style", "Use a calm, practical tone."),
+                        ("item_listing", "Present the steps as a numbered list.")], verdicts={})
+
+    def script(request):
+        if request.label == "judge":  # a verdict for the first constraint only
+            return json.dumps({"verdicts": [{"n": 1, "verdict": "satisfied", "reason": "", "modified_constraint": ""}]})
+        return good(request)
+
+    item = _item("How do I cook pasta?", NUMBERED)
+    result = run_llm_stage([item], ScriptedBackend(script), CFG, run_seed=0)
+    assert [c.text for c in item.constraints if c.source == "llm"] == ["Use a calm, practical tone."]
+    assert result.stats["judge_verdicts"] == {"satisfied": 1, "invalid": 1}
+    assert result.stats["judge_parse_failures"] == {"no verdict for this constraint": 1}
+
+
+def test_requests_about_one_seed_share_their_prefix():
+    backend = ScriptedBackend(Script(soft=[("writing_style", "Use a calm, practical tone.")], verdicts={}))
+    run_llm_stage([_item("How do I cook pasta?", PROSE)], backend, CFG, run_seed=0)
+    first, judge = (r.messages[-1]["content"] for r in backend.requests)
+    shared = first.index("</answer>") + len("</answer>")
+    assert first[:shared] == judge[:shared] and PROSE in first[:shared]
+
+
+def test_several_blocks_in_flight_give_the_same_constraints_as_one_at_a_time():
+    script = Script(soft=[("writing_style", "Use a calm, practical tone."),
+                          ("item_listing", "Present the steps as a numbered list.")],
+                    verdicts={"Use a calm, practical tone.": "modify:Use a calm and friendly tone."})
+    blocks = [[_item(f"How do I cook dish {b}-{i}?", NUMBERED if i % 2 else PROSE) for i in range(5)]
+              for b in range(4)]
+    one_by_one = [[_item(it.seed.instruction, it.response) for it in block] for block in blocks]
+    runner = StageRunner(CachedBackend(ScriptedBackend(script)), CFG, run_seed=1)
+    try:
+        futures = [runner.submit(block) for block in blocks]
+        together = [f.result(timeout=30) for f in futures]
+    finally:
+        runner.close()
+    alone = [run_llm_stage(block, ScriptedBackend(script), CFG, run_seed=1) for block in one_by_one]
+    assert [r.stats for r in together] == [r.stats for r in alone]
+    for a, b in zip(blocks, one_by_one):
+        assert [(it.constraints, it.refined_instruction) for it in a] == [
+            (it.constraints, it.refined_instruction) for it in b]
 
 
 def test_results_do_not_depend_on_record_order():
@@ -443,7 +503,7 @@ def test_without_the_judge_soft_constraints_are_kept_unverified():
     cfg = LLMConfig(backend="scripted", judge=False, refine=False)
     backend = CountingBackend(script)
     run_llm_stage(items, backend, cfg, run_seed=0)
-    assert backend.batches == [1]
+    assert backend.batches == [1] and backend.requests[0].label == "soft"
     assert [(c.text, c.verified) for c in items[0].constraints] == [("Use a calm, practical tone.", False)]
 
 
@@ -501,6 +561,6 @@ def test_a_rewrite_the_checker_contradicts_is_dropped_before_the_second_judgemen
     backend = CountingBackend(script)
     items = [_item("How do I cook pasta?", PROSE)]  # two paragraphs, not three
     result = run_llm_stage(items, backend, CFG, run_seed=0)
-    assert backend.batches == [2, 1]  # no re-judge call
+    assert backend.batches == [1, 1]  # no re-judge call
     assert items[0].constraints == []
     assert result.stats["soft_measurable"] == {"failed": 1}

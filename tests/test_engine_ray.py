@@ -11,11 +11,11 @@ import pytest
 ray = pytest.importorskip("ray")
 pytest.importorskip("ray.data")
 
-from crabkit.backtranslate.llm import LLMConfig, demo_script
 from crabkit.cli import main
 from crabkit.engine import RayEngine
 from crabkit.engine.ray_engine import SHARDS
 from crabkit.llm import ChatRequest
+from crabkit.llmstage import LLMConfig, demo_script
 from crabkit.pipeline import OUTPUT_FILES, GenerateConfig, generate
 from crabkit.rundir import MARKER
 

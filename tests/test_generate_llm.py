@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from crabkit.backtranslate.llm import BudgetExhausted, LLMConfig, extract_tag
 from crabkit.cli import main
 from crabkit.llm import ChatRequest, ScriptedBackend
+from crabkit.llmstage import BudgetExhausted, LLMConfig
+from crabkit.llmstage.prompts import extract_tag
 from crabkit.pipeline import GenerateConfig, generate
 
 SECRET = "sk-crab-acceptance-7b1e-DO-NOT-LEAK"
@@ -34,24 +35,32 @@ def answer_prompt(prompt: str) -> str:
     """A deterministic stand-in for the model. Some answers come fenced or cut off (JSON repair);
     the judge rewrites one constraint (re-judged) and calls another no restriction."""
     h = int(hashlib.sha256(prompt.encode()).hexdigest()[:8], 16)
-    constraint = extract_tag(prompt, "constraint")
-    if constraint is not None:
-        verdict = {"reason": "scripted", "verdict": "satisfied", "modified_constraint": ""}
-        if constraint.startswith("Use vivid"):
-            verdict["verdict"] = "not_a_restriction"
-        elif constraint == COVER:
-            verdict.update(verdict="not_satisfied", modified_constraint=COVER_FIXED)
-        text = json.dumps(verdict)
+    listed = extract_tag(prompt, "constraints")
+    if listed is not None:
+        verdicts = []
+        for line in listed.splitlines():
+            n, constraint = line.split(". ", 1)
+            verdict = {"n": int(n), "reason": "scripted", "verdict": "satisfied", "modified_constraint": ""}
+            if constraint.startswith("Use vivid"):
+                verdict["verdict"] = "not_a_restriction"
+            elif constraint == COVER:
+                verdict.update(verdict="not_satisfied", modified_constraint=COVER_FIXED)
+            verdicts.append(verdict)
+        text = json.dumps({"verdicts": verdicts})
         return f"```json\n{text}\n```" if h % 4 == 0 else text
+    answer = {}
     if '"refined_instruction"' in prompt:
-        return json.dumps({"refined_instruction": f"{extract_tag(prompt, 'request')} {ADDITION}"})
-    response = extract_tag(prompt, "answer") or ""
-    listing = ("Present the main points as a numbered list." if "\n1. " in f"\n{response}"
-               else "Use bullet points for the main items.")
-    items = [("writing_style", TONE), ("item_listing", listing), ("semantic_elements", COVER),
-             ("literary_devices", VIVID)]
-    text = json.dumps({"constraints": [{"type": t, "constraint": c} for t, c in items]})
-    return text[:-25] if h % 3 == 0 else text
+        answer["refined_instruction"] = f"{extract_tag(prompt, 'request')} {ADDITION}"
+    if '"constraints"' in prompt:
+        response = extract_tag(prompt, "answer") or ""
+        listing = ("Present the main points as a numbered list." if "\n1. " in f"\n{response}"
+                   else "Use bullet points for the main items.")
+        items = [("writing_style", TONE), ("item_listing", listing), ("semantic_elements", COVER),
+                 ("literary_devices", VIVID)]
+        answer["constraints"] = [{"type": t, "constraint": c} for t, c in items]
+        text = json.dumps(answer)
+        return text[:-25] if h % 3 == 0 else text
+    return json.dumps(answer)
 
 
 def scripted() -> ScriptedBackend:
@@ -89,7 +98,7 @@ def test_generate_adds_judged_soft_constraints_and_refined_instructions(sample_p
     assert s["llm_failures"] == 0
     assert s["soft_constraints_by_type"]["soft:global:writing_style"] == len(rows)
     assert s["judge_verdicts"]["not_a_restriction"] == len(rows)
-    assert s["json_repairs"]["soft"] > 0 and s["json_repairs"]["judge"] > 0
+    assert s["json_repairs"]["refine_soft"] > 0 and s["json_repairs"]["judge"] > 0
     assert s["constraints_by_family"]["soft"] == sum(s["soft_constraints_by_type"].values())
     train = (tmp_path / "train.jsonl").read_text(encoding="utf-8")
     assert TONE in train and ADDITION in train
@@ -172,12 +181,17 @@ def test_dry_run_counts_requests_and_writes_no_training_data(sample_path, tmp_pa
             "--llm", "scripted"]
     assert main([*args, "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "dry run: 60 records; refine + soft-constraint requests to send 120 (already cached 0)" in out
+    assert "dry run: 60 records, about " in out and "0 already cached" in out
+    steps = {line.split()[0]: int(line.split()[1].replace(",", "")) for line in out.splitlines()
+             if line.startswith("  ") and "requests" in line and "prompt" in line}
+    assert steps["refine_soft"] == 60 and steps["judge"] == 60  # one of each per seed; re-judge estimated
+    assert 0 < steps["rejudge"] < 60
     assert not run.exists()
     assert main(args) == 0
     assert "LLM: soft constraints" in capsys.readouterr().out
-    assert main([*args, "--dry-run"]) == 0
-    assert "to send 0 (already cached 120)" in capsys.readouterr().out
+    assert main([*args, "--dry-run", "--price-in", "1", "--price-out", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "about 0 requests to send" in out and "60 already cached" in out and "about $0.00" in out
 
 
 def test_cli_max_requests_exits_3_and_the_rerun_completes(sample_path, tmp_path, capsys):

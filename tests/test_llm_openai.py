@@ -109,9 +109,9 @@ def test_a_server_rejecting_json_schema_gets_json_object_and_the_schema_in_the_p
     assert server.hits == 6  # one rejection, then the fallback is remembered
     last = server.payloads[-1]
     assert last["response_format"] == {"type": "json_object"}
-    assert (
-        last["messages"][0]["role"] == "system" and '"required":["answer"]' in last["messages"][0]["content"]
-    )
+    # The schema follows the prompt (the user turn), so requests about one seed share their prefix.
+    assert [m["role"] for m in last["messages"]] == ["user"]
+    assert last["messages"][0]["content"].startswith("q4\n\n") and '"required":["answer"]' in last["messages"][0]["content"]
 
 
 # -- retries -----------------------------------------------------------------------------------

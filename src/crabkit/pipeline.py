@@ -8,7 +8,7 @@ answer with them to choose informative constraints). Output rows follow that ord
 read completely before any output file is opened for writing.
 
 With an LLM backend configured (``cfg.llm``), each block also goes through the LLM stage (refined
-instruction, soft constraints, judge, dedup; see :mod:`crabkit.backtranslate.llm`) between the rules
+instruction, soft constraints, judge, dedup; see :mod:`crabkit.llmstage`) between the rules
 and composition. Its requests go through a response cache (``RUN_DIR/llm_cache.sqlite``), so a
 resumed run re-sends only what was not answered before the kill.
 
@@ -44,11 +44,11 @@ from typing import Any, Protocol
 from crabkit import __version__
 from crabkit.backtranslate.contrast import ContrastConfig
 from crabkit.backtranslate.edits import EditConfig
-from crabkit.backtranslate.llm import LLMConfig
 from crabkit.backtranslate.prepare import prepare_block
 from crabkit.backtranslate.rules import Backtranslated, RuleConfig
 from crabkit.compose.mix import mix_example
 from crabkit.compose.plan import ComposeConfig, compose_block
+from crabkit.llmstage.config import LLMConfig
 from crabkit.records import Reject, Seed, content_id, dumps
 from crabkit.rundir import RunDir
 from crabkit.store import SeedStore
@@ -248,21 +248,40 @@ def _add(counter: dict, key: Any, n: int = 1) -> None:
 
 
 class Progress:
-    """A tqdm bar on stderr showing records/s and, where the input size is known, ETA."""
+    """tqdm bars on stderr: records (records/s and, where the input size is known, ETA) and, during
+    an LLM stage, its requests (requests/s, failures, tokens), updated as each answer arrives."""
 
     def __init__(self, total: int | None, initial: int, enabled: bool):
-        self.bar = None
+        self.bar: Any = None
+        self.requests: Any = None
+        self.enabled = enabled
+        self.failed = self.tokens = 0
         if enabled:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, initial=initial, unit="rec", dynamic_ncols=True, file=sys.stderr)
 
     def update(self, n: int) -> None:
-        if self.bar:
+        if self.bar is not None:
             self.bar.update(n)
 
+    def answered(self, request: Any, result: Any) -> None:
+        """One LLM answer (called on the stage's event loop thread)."""
+        if not self.enabled:
+            return
+        if self.requests is None:
+            from tqdm import tqdm
+
+            self.requests = tqdm(desc="LLM requests", unit="req", dynamic_ncols=True, file=sys.stderr, position=1)
+        self.failed += not result.ok
+        self.tokens += result.prompt_tokens + result.completion_tokens
+        self.requests.set_postfix_str(f"failed={self.failed} tokens={self.tokens:,}", refresh=False)
+        self.requests.update(1)
+
     def close(self) -> None:
-        if self.bar:
+        if self.requests is not None:
+            self.requests.close()
+        if self.bar is not None:
             self.bar.close()
 
 
@@ -339,12 +358,25 @@ def process_block(block: Block, cfg: GenerateConfig, backend: Any = None) -> Blo
     the local engine calls it in the driver, the Ray engine in Ray Data workers.
     May raise ``BudgetExhausted`` (``--max-requests``): then nothing of the block is kept.
     """
-    types = cfg.rules.types()
-    results: list[Backtranslated] = prepare_block(block.seeds, cfg.seed, types, cfg.edits, cfg.contrast)
+    results = _prepare(block, cfg)
+    stage = None
+    if backend is not None:
+        from crabkit.llmstage import run_llm_stage
+
+        stage = run_llm_stage(results, backend, cfg.llm, cfg.seed)
+    return finish_block(block, cfg, results, stage)
+
+
+def _prepare(block: Block, cfg: GenerateConfig) -> list[Backtranslated]:
+    return prepare_block(block.seeds, cfg.seed, cfg.rules.types(), cfg.edits, cfg.contrast)
+
+
+def finish_block(block: Block, cfg: GenerateConfig, results: list[Backtranslated], stage: Any = None) -> BlockOutput:
+    """Compose and render a back-translated block (``stage``: its LLM stage's result, if any)."""
     stats: dict[str, Any] = {}
     rejects = block.rejects
-    if backend is not None:
-        results, rejects = _llm_stage(results, rejects, backend, cfg, stats)
+    if stage is not None:
+        results, rejects = _apply_stage(results, rejects, stage, cfg, stats)
     composed = compose_block(results, block.index, cfg.seed, cfg.compose)
     by_type, by_family = stats.setdefault("constraints_by_type", {}), stats.setdefault("constraints_by_family", {})
     infer_errors, verify_failures = stats.setdefault("infer_errors", {}), stats.setdefault("verify_failures", {})
@@ -533,8 +565,10 @@ def _generate(
 
     try:
         blocks = _blocks(store.ordered(consumed), block_index, cfg.block_size)
-        if engine is None:
-            processed: Iterator[BlockOutput] = (process_block(b, cfg, llm_backend) for b in blocks)
+        if engine is None and llm_backend is not None:
+            processed: Iterator[BlockOutput] = _pipelined(blocks, cfg, llm_backend, bar)
+        elif engine is None:
+            processed = (process_block(b, cfg) for b in blocks)
         else:
             processed = engine.map_blocks(blocks, cfg, out, fingerprint)
         for block_out in processed:
@@ -563,8 +597,8 @@ def _generate(
 
 
 def _llm_backend(cfg: GenerateConfig, out: Path, backend: Any) -> Any:
-    from crabkit.backtranslate.llm import build_backend
     from crabkit.llm import CachedBackend
+    from crabkit.llmstage import build_backend
 
     if backend is None:
         return build_backend(cfg.llm, out)
@@ -573,14 +607,11 @@ def _llm_backend(cfg: GenerateConfig, out: Path, backend: Any) -> Any:
     return CachedBackend(backend, cfg.llm.cache_path(out), max_requests=cfg.llm.max_requests)
 
 
-def _llm_stage(
-    results: list[Backtranslated], rejects: list[Reject], backend: Any, cfg: GenerateConfig, stats: dict[str, Any]
+def _apply_stage(
+    results: list[Backtranslated], rejects: list[Reject], stage: Any, cfg: GenerateConfig, stats: dict[str, Any]
 ) -> tuple[list[Backtranslated], list[Reject]]:
-    """Run the LLM stage on one block; failed records become rejects (or stay, rules only, with
+    """A block's LLM stage result applied: failed records become rejects (or stay, rules only, with
     ``on_failure="keep"``). Returns the records to compose and the block's rejects."""
-    from crabkit.backtranslate.llm import run_llm_stage
-
-    stage = run_llm_stage(results, backend, cfg.llm, cfg.seed)
     _merge(stats, stage.stats)
     kept: list[Backtranslated] = []
     rejects = list(rejects)
@@ -601,57 +632,63 @@ def _llm_stage(
     return kept, rejects
 
 
+def _pipelined(blocks: Iterable[Block], cfg: GenerateConfig, backend: Any, bar: Any) -> Iterator[BlockOutput]:
+    """The local engine with an LLM stage: up to ``blocks_in_flight`` blocks' requests at once (the
+    rules of the next block run while the server answers), outputs yielded in block order."""
+    from collections import deque
+
+    from crabkit.llmstage import StageRunner
+
+    runner = StageRunner(backend, cfg.llm, cfg.seed, on_answer=bar.answered)
+    window: deque[tuple[Block, list[Backtranslated], Any]] = deque()
+    try:
+        for block in blocks:
+            results = _prepare(block, cfg)
+            window.append((block, results, runner.submit(results)))
+            while window and (len(window) >= cfg.llm.blocks_in_flight or window[0][2].done()):
+                done, results_done, future = window.popleft()
+                yield finish_block(done, cfg, results_done, future.result())
+        while window:
+            done, results_done, future = window.popleft()
+            yield finish_block(done, cfg, results_done, future.result())
+    finally:
+        runner.close()
+
+
 def _write_llm_usage(out: Path, backend: Any) -> None:
     inner = getattr(backend, "inner", backend)
     usage = {"backend": inner.name, "model": inner.model, **backend.stats.to_json()}
     _atomic_write(out / LLM_USAGE, json.dumps(usage, indent=2, sort_keys=True) + "\n")
 
 
-# A guess for the dry run, which cannot know how many soft constraints the model will write.
-_EST_SOFT_PER_RECORD = 6
-
-
-def plan_llm_requests(cfg: GenerateConfig, out_dir: str | Path) -> dict[str, Any]:
-    """What the LLM stage of this run would send, without sending anything or writing outputs.
-
-    Refine and soft-constraint requests are counted exactly (cached answers excluded); judge
-    requests depend on those answers, so they are estimated at ``_EST_SOFT_PER_RECORD`` per record.
-    """
-    import math
-
-    from crabkit.backtranslate.judge import judge_request
-    from crabkit.backtranslate.llm import build_backend, stage_one_requests
+def plan_llm_requests(
+    cfg: GenerateConfig, out_dir: str | Path, *, price_in: float | None = None, price_out: float | None = None
+) -> dict[str, Any]:
+    """What the LLM stage of this run would send, per step, without sending anything or writing
+    outputs (see :mod:`crabkit.llmstage.plan`); with prices per million tokens, what it would cost."""
+    from crabkit.llmstage import build_backend
+    from crabkit.llmstage.plan import plan_stage
 
     cfg.llm.validate()
     if not cfg.llm.enabled:
         raise ValueError("--dry-run needs an LLM backend (--llm openai|local|vllm|scripted)")
-    backend = build_backend(cfg.llm, out_dir, dry_run=True)
-    records = judge_tokens = 0
-    types = cfg.rules.types()
-    try:
+    backend = build_backend(cfg.llm, out_dir, dry_run=True)  # sends nothing; its cache is the run's
+
+    def cached(request: Any) -> bool:
+        return backend.cache.get(backend.resolve(request).cache_key()) is not None
+
+    def prepared() -> Iterator[Backtranslated]:
         with SeedStore() as store:
             store.extend(_items(cfg))
             for block in _blocks(store.ordered(), 0, cfg.block_size):
-                # The same rules and edits as the run, so the requests are the ones it would send.
-                prepared = prepare_block(block.seeds, cfg.seed, types, cfg.edits, cfg.contrast)
-                records += len(prepared)
-                backend.generate([r for _, _, r in stage_one_requests(prepared, cfg.llm, cfg.seed)])
-                if cfg.llm.soft and cfg.llm.judge:
-                    for bt in prepared:
-                        probe = judge_request(bt.seed.instruction, bt.response, "x" * 60, cfg.llm, cfg.seed)
-                        judge_tokens += _EST_SOFT_PER_RECORD * math.ceil(probe.prompt_chars() / 4)
-        s = backend.stats
+                # The same rules and edits as the run, so the first requests are the ones it would send.
+                yield from _prepare(block, cfg)
+
+    try:
+        plan = plan_stage(prepared(), cfg.llm, cfg.seed, cached)
     finally:
         backend.close()
-    judge_requests = records * _EST_SOFT_PER_RECORD if cfg.llm.soft and cfg.llm.judge else 0
-    return {
-        "records": records,
-        "requests": s.misses,
-        "cached": s.hits,
-        "est_prompt_tokens": s.est_prompt_tokens,
-        "judge_requests_est": judge_requests,
-        "judge_prompt_tokens_est": judge_tokens,
-    }
+    return plan.to_json(price_in, price_out)
 
 
 def _final_stats(stats: dict[str, Any]) -> dict[str, Any]:

@@ -1,1 +1,1 @@
-"""Back-translation: constraints a response already satisfies (rules now, LLM in crabkit.backtranslate.llm)."""
+"""Back-translation by rules: constraints a response already satisfies (the LLM stage is crabkit.llmstage)."""

@@ -98,6 +98,21 @@ def _llm_arguments(p: argparse.ArgumentParser) -> None:
                         "(default: 0.2)")
     for stage in ("refine", "soft", "judge"):
         g.add_argument(f"--no-{stage}", action="store_true", default=None, help=f"skip the {stage} step")
+    g.add_argument("--no-combine", action="store_true", default=None,
+                   help="ask for the refined instruction and the soft constraints in two requests, not one")
+    g.add_argument("--blocks-in-flight", type=int, metavar="N",
+                   help="blocks whose LLM requests run at once (default: 4); more keeps a slow server busier")
+    g.add_argument("--extra-body", metavar="JSON",
+                   help='fields added to every request body, e.g. \'{"chat_template_kwargs": {"enable_thinking": false}}\'')
+    g.add_argument("--max-completion-tokens", type=int, metavar="N",
+                   help="max_completion_tokens for each request (reasoning models; default: not sent)")
+    g.add_argument("--price-in", type=float, metavar="USD", help="with --dry-run: price per million prompt tokens")
+    g.add_argument("--price-out", type=float, metavar="USD", help="with --dry-run: price per million completion tokens")
+    v = p.add_argument_group("--llm vllm (the in-process engine)")
+    v.add_argument("--tensor-parallel-size", type=int, metavar="N", help="GPUs per model (default: 1)")
+    v.add_argument("--max-model-len", type=int, metavar="TOKENS", help="context length (default: the model's)")
+    v.add_argument("--gpu-memory-utilization", type=float, metavar="SHARE",
+                   help="share of GPU memory vLLM may take (default: vLLM's, 0.9)")
 
 
 def _set_given(target: object, values: dict[str, object]) -> None:
@@ -115,9 +130,21 @@ def _apply_llm(cfg, args: argparse.Namespace) -> None:
         "backend": args.llm, "base_urls": args.base_urls, "model": args.model, "api_key_env": args.api_key_env,
         "concurrency": args.concurrency, "timeout": args.llm_timeout, "max_retries": args.llm_retries,
         "cache": args.llm_cache, "max_requests": args.max_requests, "on_failure": args.llm_failures,
-        "max_failure_share": args.max_llm_failures,
+        "max_failure_share": args.max_llm_failures, "blocks_in_flight": args.blocks_in_flight,
+        "max_completion_tokens": args.max_completion_tokens, "tensor_parallel_size": args.tensor_parallel_size,
+        "max_model_len": args.max_model_len, "gpu_memory_utilization": args.gpu_memory_utilization,
     }
     _set_given(llm, values)
+    if args.no_combine:
+        llm.combine = False
+    if args.extra_body is not None:
+        try:
+            body = json.loads(args.extra_body)
+        except ValueError as exc:
+            raise ValueError(f"--extra-body is not JSON ({exc})") from None
+        if not isinstance(body, dict):
+            raise ValueError("--extra-body must be a JSON object, e.g. '{\"top_k\": 20}'")
+        llm.extra_body = {**llm.extra_body, **body}
     if args.headers:
         llm.headers = {**llm.headers, **_headers(args.headers, "--header")}
     if args.dry_run:
@@ -187,15 +214,13 @@ def _summary(result) -> str:
 
 
 def _print_plan(plan: dict) -> None:
-    print(
-        f"dry run: {plan['records']} records; refine + soft-constraint requests to send {plan['requests']}"
-        f" (already cached {plan['cached']}), about {plan['est_prompt_tokens']:,} prompt tokens"
-    )
-    if plan["judge_requests_est"]:
-        print(
-            f"  judge requests (estimated from 6 soft constraints per record): about {plan['judge_requests_est']},"
-            f" about {plan['judge_prompt_tokens_est']:,} prompt tokens"
-        )
+    cost = f", about ${plan['cost']:,.2f}" if "cost" in plan else ""
+    print(f"dry run: {plan['records']} records, about {plan['requests']:,} requests to send "
+          f"({plan['requests_per_seed']} per seed; {plan['cached']} already cached), "
+          f"{plan['prompt_tokens']:,} prompt + {plan['completion_tokens']:,} completion tokens{cost}")  # fmt: skip
+    for step, s in plan["steps"].items():
+        print(f"  {step:<12} {s['requests']:>8,} requests {s['prompt_tokens']:>12,} prompt {s['completion_tokens']:>10,} completion")
+    print("  first requests counted exactly; judge and re-judge estimated (4 soft constraints per seed, 15% rewritten)")
     print("  nothing was sent and no training data was written")
 
 
@@ -204,16 +229,16 @@ EXIT_OK, EXIT_REJECTS, EXIT_CANNOT_RUN, EXIT_BUDGET, EXIT_NOTHING, EXIT_INTERRUP
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    from crabkit.backtranslate.llm import BudgetExhausted
     from crabkit.config import ConfigError
     from crabkit.llm import BackendUnavailable
+    from crabkit.llmstage import BudgetExhausted
     from crabkit.pipeline import generate, plan_llm_requests
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         cfg = _config(args)
         if cfg.llm.dry_run:
-            _print_plan(plan_llm_requests(cfg, args.out))
+            _print_plan(plan_llm_requests(cfg, args.out, price_in=args.price_in, price_out=args.price_out))
             return EXIT_OK
         engine = _engine(args)
         result = generate(cfg, args.out, progress=not args.no_progress, force=args.force, engine=engine)

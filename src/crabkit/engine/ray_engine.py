@@ -35,6 +35,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from crabkit.llm.cache import add_usage
 from crabkit.pipeline import Block, BlockOutput, GenerateConfig, process_block
 
 __all__ = ["RayEngine", "shard_path"]
@@ -63,7 +64,7 @@ def _run_block(row: dict[str, Any], cfg: GenerateConfig, run_dir: str, fingerpri
     block: Block = pickle.loads(row["block"])
     backend = None
     if cfg.llm.enabled:
-        from crabkit.backtranslate.llm import build_backend
+        from crabkit.llmstage import build_backend
 
         cache = cfg.llm.cache or str(Path(run_dir) / LLM_CACHE_DIR / f"block-{block.index:08d}.sqlite")
         backend = build_backend(dataclasses.replace(cfg.llm, cache=cache), run_dir)
@@ -118,7 +119,7 @@ class RayEngine:
         self.blocks_reused = 0
         self.bytes_in = 0  # pickled blocks shipped to tasks
         self.bytes_out = 0  # shard text shipped back
-        self._usage: dict[str, int] = {}
+        self._usage: dict[str, Any] = {}
 
     def llm_usage(self) -> dict[str, Any] | None:
         """LLM request counters summed over the blocks run by this engine (None: no LLM stage)."""
@@ -210,8 +211,7 @@ class RayEngine:
                 if index == order[pos]:
                     fresh[index] = BlockOutput.from_json(json.loads(row["shard"]))
                 self.bytes_out += len(row["shard"].encode("utf-8"))
-                for k, v in json.loads(row["usage"]).items():
-                    self._usage[k] = self._usage.get(k, 0) + v
+                add_usage(self._usage, json.loads(row["usage"]))
                 self.blocks_run += 1
                 done.add(index)
                 yield from drain()

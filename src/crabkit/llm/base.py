@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import copy
 import dataclasses
 import hashlib
 from abc import ABC
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,7 +24,10 @@ from crabkit.records import Message, dumps
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["Backend", "BackendUnavailable", "ChatRequest", "ChatResult", "OnResult", "run_sync", "schema_instruction"]
+__all__ = [
+    "Backend", "BackendUnavailable", "ChatRequest", "ChatResult", "Complete", "OnResult", "run_sync",
+    "schema_instruction",
+]  # fmt: skip
 
 
 class BackendUnavailable(RuntimeError):
@@ -34,6 +38,8 @@ class BackendUnavailable(RuntimeError):
 _KEY_VERSION = "crabkit-chat-v1"
 
 OnResult = Callable[[int, "ChatResult"], None]
+#: What :meth:`Backend.session` yields: answers one request (awaited), as soon as it can.
+Complete = Callable[["ChatRequest"], Awaitable["ChatResult"]]
 """Called once per request as soon as its result is final: ``on_result(index, result)``."""
 
 T = TypeVar("T")
@@ -65,6 +71,9 @@ class ChatRequest:
     stop: list[str] | None = None
     json_schema: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: What the request is for (a pipeline step: usage is counted per label). Not sent, not part
+    #: of the cache key: equal requests share an answer whatever they are labelled.
+    label: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.messages, (str, bytes)) or not self.messages:
@@ -90,7 +99,7 @@ class ChatRequest:
         return sum(len(m["content"]) for m in self.messages)
 
 
-_REQUEST_FIELDS = tuple(f.name for f in dataclasses.fields(ChatRequest))
+_REQUEST_FIELDS = tuple(f.name for f in dataclasses.fields(ChatRequest) if f.name != "label")
 
 
 @dataclass
@@ -176,6 +185,21 @@ class Backend(ABC):
         """Async form of :meth:`generate`."""
         return await asyncio.to_thread(self.generate, requests, on_result)
 
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[Complete]:
+        """Answer requests one by one as callers await them, on the running event loop.
+
+        Callers (one coroutine per seed) need not wait for each other: a server backend overrides
+        this to keep its connections busy. This default gathers the requests that arrive while a
+        batch runs into the next :meth:`agenerate` batch, one batch at a time, so in-process models
+        still decode in batches and are never entered twice at once.
+        """
+        batcher = _Batcher(self)
+        try:
+            yield batcher.complete
+        finally:
+            await batcher.drain()
+
     def close(self) -> None:
         """Release models, connections or files. Safe to call twice."""
 
@@ -184,3 +208,42 @@ class Backend(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Batcher:
+    """Requests awaited one at a time, answered in batches by ``backend.agenerate``, one batch at once."""
+
+    def __init__(self, backend: Backend, max_batch: int = 256) -> None:
+        self.backend, self.max_batch = backend, max_batch
+        self.pending: list[tuple[ChatRequest, asyncio.Future[ChatResult]]] = []
+        self.task: asyncio.Task[None] | None = None
+
+    async def complete(self, request: ChatRequest) -> ChatResult:
+        future: asyncio.Future[ChatResult] = asyncio.get_running_loop().create_future()
+        self.pending.append((request, future))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run())
+        return await future
+
+    async def _run(self) -> None:
+        await asyncio.sleep(0)  # the callers woken with this one add their requests first
+        while self.pending:
+            batch, self.pending = self.pending[: self.max_batch], self.pending[self.max_batch :]
+            try:
+                results = await self.backend.agenerate([r for r, _ in batch])
+                if len(results) != len(batch):  # a backend bug: never shift answers onto other requests
+                    raise RuntimeError(f"{self.backend!r} returned {len(results)} results for {len(batch)} requests")
+            except BaseException as e:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(e)
+                if not isinstance(e, Exception):
+                    raise
+                continue
+            for (_, future), result in zip(batch, results):
+                if not future.done():
+                    future.set_result(result)
+
+    async def drain(self) -> None:
+        if self.task is not None and not self.task.done():
+            await asyncio.gather(self.task, return_exceptions=True)

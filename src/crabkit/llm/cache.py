@@ -8,20 +8,22 @@ answers are stored, so failures are retried on the next run.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import json
 import math
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crabkit.llm.base import Backend, ChatRequest, ChatResult, OnResult
+from crabkit.llm.base import Backend, ChatRequest, ChatResult, Complete, OnResult
 
-__all__ = ["CacheStats", "CachedBackend", "ResponseCache"]
+__all__ = ["CacheStats", "CachedBackend", "ResponseCache", "add_usage"]
 
 # Stay under SQLite's bound-parameter limit (999 on old builds).
 _CHUNK = 500
@@ -100,9 +102,32 @@ class CacheStats:
     failed: int = 0
     capped: int = 0
     est_prompt_tokens: int = 0
+    #: Per request label (the stage's step): requests sent, answered from the cache, failed, and
+    #: the server's ``usage`` summed over the answers sent (``est_prompt_tokens``: chars/4).
+    stages: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def stage(self, label: str) -> dict[str, int]:
+        return self.stages.setdefault(label or "other", dict.fromkeys(STAGE_FIELDS, 0))
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        d = dict(self.__dict__)
+        d["stages"] = {k: dict(v) for k, v in sorted(self.stages.items())}
+        d["prompt_tokens"] = sum(v["prompt_tokens"] for v in self.stages.values())
+        d["completion_tokens"] = sum(v["completion_tokens"] for v in self.stages.values())
+        return d
+
+
+def add_usage(total: dict[str, Any], usage: dict[str, Any]) -> dict[str, Any]:
+    """Add one :meth:`CacheStats.to_json` into ``total`` (counters and per-stage counters summed)."""
+    for key, value in usage.items():
+        if isinstance(value, dict):
+            add_usage(total.setdefault(key, {}), value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            total[key] = total.get(key, 0) + value
+    return total
+
+
+STAGE_FIELDS = ("requests", "cached", "failed", "prompt_tokens", "completion_tokens", "est_prompt_tokens")
 
 
 class CachedBackend(Backend):
@@ -152,6 +177,7 @@ class CachedBackend(Backend):
         for i, key in enumerate(keys):
             if key in found:
                 self.stats.hits += 1
+                self.stats.stage(requests[i].label)["cached"] += 1
                 finish(i, found[key])
             else:
                 self.stats.misses += 1
@@ -167,8 +193,8 @@ class CachedBackend(Backend):
             to_send = to_send[:room]
 
         batch = [requests[waiting[key][0]] for key in to_send]
-        estimate = sum(math.ceil(r.prompt_chars() / 4) for r in batch)
-        self.stats.est_prompt_tokens += estimate
+        for r in batch:
+            self._estimate(r)
         if self.dry_run:
             for key in to_send:
                 for i in waiting[key]:
@@ -177,13 +203,13 @@ class CachedBackend(Backend):
 
         def store(j: int, result: ChatResult) -> None:
             key = to_send[j]
-            result.key = key
-            if not self.cache.put(key, result):
-                self.stats.failed += 1
+            self._store(batch[j], key, result)
             for n, i in enumerate(waiting[key]):
                 finish(i, result if n == 0 else dataclasses.replace(result))
 
         self.stats.sent += len(batch)
+        for r in batch:
+            self.stats.stage(r.label)["requests"] += 1
         if batch:
             answered = self.inner.generate(batch, on_result=store)
             # Backends that ignore on_result still get their answers stored.
@@ -191,6 +217,75 @@ class CachedBackend(Backend):
                 if results[waiting[to_send[j]][0]] is None:
                     store(j, result)
         return [r if r is not None else ChatResult(error="no result", key=k) for r, k in zip(results, keys)]
+
+    def _estimate(self, request: ChatRequest) -> None:
+        estimate = math.ceil(request.prompt_chars() / 4)
+        self.stats.est_prompt_tokens += estimate
+        self.stats.stage(request.label)["est_prompt_tokens"] += estimate
+
+    def _store(self, request: ChatRequest, key: str, result: ChatResult) -> None:
+        result.key = key
+        stage = self.stats.stage(request.label)
+        if not self.cache.put(key, result):
+            self.stats.failed += 1
+            stage["failed"] += 1
+        stage["prompt_tokens"] += result.prompt_tokens
+        stage["completion_tokens"] += result.completion_tokens
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[Complete]:
+        """The cache in front of the inner backend's session: each request is looked up, equal
+        requests in flight at once are sent once, answers are stored the moment they arrive."""
+        in_flight: dict[str, asyncio.Future[ChatResult]] = {}
+
+        async def answer(inner: Complete | None, request: ChatRequest) -> ChatResult:
+            request = self.resolve(request)
+            key = request.cache_key()
+            if key in in_flight:
+                self.stats.hits += 1
+                self.stats.stage(request.label)["cached"] += 1
+                return dataclasses.replace(await asyncio.shield(in_flight[key]))
+            found = self.cache.get(key)
+            if found is not None:
+                self.stats.hits += 1
+                self.stats.stage(request.label)["cached"] += 1
+                return found
+            self.stats.misses += 1
+            if self.max_requests is not None and self.stats.sent >= self.max_requests:
+                self.stats.capped += 1
+                return ChatResult(error="max_requests reached", key=key)
+            self._estimate(request)
+            if inner is None:
+                return ChatResult(error="dry run: not sent", key=key)
+            self.stats.sent += 1
+            self.stats.stage(request.label)["requests"] += 1
+            future: asyncio.Future[ChatResult] = asyncio.get_running_loop().create_future()
+            in_flight[key] = future
+            try:
+                result = await inner(request)
+            except BaseException as e:
+                future.set_exception(e)
+                future.exception()  # retrieved: waiters re-raise it, nobody else needs to
+                raise
+            finally:
+                in_flight.pop(key, None)
+            self._store(request, key, result)
+            future.set_result(result)
+            return result
+
+        if self.dry_run:
+
+            async def dry(request: ChatRequest) -> ChatResult:
+                return await answer(None, request)
+
+            yield dry
+            return
+        async with self.inner.session() as inner:
+
+            async def complete(request: ChatRequest) -> ChatResult:
+                return await answer(inner, request)
+
+            yield complete
 
     def close(self) -> None:
         self.inner.close()

@@ -21,6 +21,7 @@ has ever answered. A plain rerun then continues where the run stopped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import itertools
 import json
@@ -30,7 +31,7 @@ import random
 import time
 import urllib.parse
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,7 @@ from crabkit.llm.base import (
     BackendUnavailable,
     ChatRequest,
     ChatResult,
+    Complete,
     OnResult,
     schema_instruction,
 )
@@ -261,8 +263,11 @@ class OpenAIBackend(Backend):
             else:
                 if mode == "json_object":
                     body["response_format"] = {"type": "json_object"}
-                system = {"role": "system", "content": schema_instruction(request.json_schema)}
-                body["messages"] = [system, *request.messages]
+                # After the prompt, not before it: requests about one seed keep their shared prefix
+                # (a server's prefix cache) whatever schema each asks for.
+                *head, last = request.messages
+                asked = {**last, "content": f"{last['content']}\n\n{schema_instruction(request.json_schema)}"}
+                body["messages"] = [*head, asked]
         body.update(request.extra)
         return body
 
@@ -287,11 +292,7 @@ class OpenAIBackend(Backend):
                 if on_result is not None:
                     on_result(i, result)
 
-        timeout = aiohttp.ClientTimeout(total=self.config.timeout_s)  # per request, connecting included
-        connector = aiohttp.TCPConnector(limit=self.config.max_concurrency)
-        async with aiohttp.ClientSession(
-            headers=self._headers(), timeout=timeout, connector=connector, trust_env=True
-        ) as session:
+        async with self._client() as session:
             n_workers = min(len(requests), self.config.max_concurrency)
             await asyncio.gather(*(worker(session) for _ in range(n_workers)))
         if self._fatal is not None:
@@ -302,6 +303,31 @@ class OpenAIBackend(Backend):
         if failed:
             log.warning("%d of %d requests failed; first error: %s", len(failed), len(done), failed[0].error)
         return done
+
+    def _client(self) -> Any:
+        import aiohttp
+
+        timeout = aiohttp.ClientTimeout(total=self.config.timeout_s)  # per request, connecting included
+        connector = aiohttp.TCPConnector(limit=self.config.max_concurrency)
+        return aiohttp.ClientSession(headers=self._headers(), timeout=timeout, connector=connector, trust_env=True)
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[Complete]:
+        """One connection pool and one concurrency limit for every request awaited through it, so
+        callers that each wait for their own answers keep ``max_concurrency`` requests in flight."""
+        limiter = self.limiter = AIMDLimiter(self.config.max_concurrency, self.config.adaptive)
+
+        async with self._client() as http:
+
+            async def complete(request: ChatRequest) -> ChatResult:
+                if self._fatal is not None:
+                    raise BackendUnavailable(self._fatal)
+                result = await self._complete(http, limiter, self.resolve(request))
+                if self._fatal is not None and not result.ok:
+                    raise BackendUnavailable(self._fatal)
+                return result
+
+            yield complete
 
     async def _complete(self, session: Any, limiter: AIMDLimiter, request: ChatRequest) -> ChatResult:
         key = request.cache_key()

@@ -44,18 +44,18 @@ SOFT_TYPES: tuple[str, ...] = GLOBAL + LOCAL
 # One line each, shown to the model in the prompt (our own wording).
 DESCRIPTIONS = MappingProxyType(
     {
-        "writing_style": "tone, register, point of view or intended audience of the whole answer",
-        "semantic_elements": "the themes, points or kinds of detail the answer must cover or focus on",
-        "morphological_prohibitions": "words, phrases, registers or kinds of content the answer avoids",
-        "language": "the language (or mix of languages) the answer is written in",
-        "literary_devices": "figures of speech, analogies, examples, rhetorical questions and the like",
-        "grammatical_structure": "sentence forms, voice, tense, person or sentence length habits",
-        "hierarchical_structure": "how the answer is organized into parts, sections or levels",
-        "special_output_format": "a particular output format: markdown, a table, code, JSON, a letter...",
-        "paragraphs_and_separators": "how many paragraphs and how they are separated",
-        "start_end_sentence": "what the first or last sentence says or how it is phrased",
-        "key_formatting": "how key terms are emphasized: bold, italics, quotes, capitals",
-        "item_listing": "lists of items: numbered or bulleted, how many, what each item holds",
+        "writing_style": "tone, register, point of view, audience",
+        "semantic_elements": "points, themes or details covered",
+        "morphological_prohibitions": "words or content avoided",
+        "language": "the language(s) used",
+        "literary_devices": "analogies, examples, figures of speech",
+        "grammatical_structure": "sentence forms, voice, tense, person",
+        "hierarchical_structure": "how it is organized into parts or levels",
+        "special_output_format": "markdown, table, code, JSON, letter...",
+        "paragraphs_and_separators": "paragraphs and how they are separated",
+        "start_end_sentence": "how it opens or closes",
+        "key_formatting": "bold, italics, quotes, capitals for key terms",
+        "item_listing": "numbered or bulleted lists and their items",
     }
 )
 

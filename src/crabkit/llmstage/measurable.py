@@ -1,15 +1,10 @@
-"""Judging soft constraints: an LLM verdict for each, and exact checks where the text is measurable.
+"""Measurable claims in soft constraints: the statements a registry checker can decide.
 
-The judge answers one of three verdicts (JSON): ``satisfied``; ``not_satisfied`` with a
-``modified_constraint`` the response would satisfy; or ``not_a_restriction``. The stage accepts
-satisfied constraints, judges modified ones once more before accepting them (the paper's code took
-them unchecked), and drops the rest.
-
-Soft constraints are free text, but many state something a registry checker can decide: "use a
-numbered list", "about 300 words", "answer in Spanish", "start with 'Dear'", "three paragraphs".
-:func:`measurables` maps such statements (regexes over the constraint text, negation-aware) to
-registry types + params, or to a few structural counts, and :func:`check_measurable` runs them on the
-response: a constraint the checker contradicts is dropped without asking the judge.
+Soft constraints are free text, but many state something measurable: "use a numbered list", "about
+300 words", "answer in Spanish", "start with 'Dear'", "three paragraphs". :func:`measurables` maps such
+statements (regexes over the constraint text, negation-aware) to registry types + params, or to a few
+structural counts, and :func:`check_measurable` runs them on the response: a constraint the checker
+contradicts is dropped without asking the judge (and costs no request).
 """
 
 from __future__ import annotations
@@ -20,109 +15,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
-
 from crabkit import text as _text
-from crabkit.backtranslate.llm import LLMConfig, chat_request, load_json, render_prompt
-from crabkit.llm.base import ChatRequest
 
-__all__ = [
-    "JUDGE_SCHEMA",
-    "Measurable",
-    "Verdict",
-    "check_measurable",
-    "judge_request",
-    "measurables",
-    "parse_verdict",
-]
+__all__ = ["Measurable", "check_measurable", "measurables"]
 
 log = logging.getLogger(__name__)
-
-VERDICTS = ("satisfied", "not_satisfied", "not_a_restriction")
-
-JUDGE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "reason": {"type": "string"},
-        "verdict": {"type": "string", "enum": list(VERDICTS)},
-        "modified_constraint": {"type": "string"},
-    },
-    "required": ["reason", "verdict", "modified_constraint"],
-    "additionalProperties": False,
-}
-
-
-def judge_request(
-    instruction: str, response: str, constraint: str, cfg: LLMConfig, run_seed: int
-) -> ChatRequest:
-    prompt = render_prompt("judge", instruction=instruction, response=response, constraint=constraint)
-    return chat_request(prompt, JUDGE_SCHEMA, cfg, run_seed)
-
-
-# -- verdicts ----------------------------------------------------------------------------------
-
-_VERDICT_WORDS = {
-    "satisfied": "satisfied", "yes": "satisfied", "true": "satisfied", "followed": "satisfied",
-    "met": "satisfied", "pass": "satisfied", "passed": "satisfied",
-    "not_satisfied": "not_satisfied", "unsatisfied": "not_satisfied", "no": "not_satisfied",
-    "false": "not_satisfied", "violated": "not_satisfied", "not_met": "not_satisfied",
-    "not_followed": "not_satisfied", "fail": "not_satisfied", "failed": "not_satisfied",
-    "modified": "not_satisfied",
-    "not_a_restriction": "not_a_restriction", "not_a_real_restriction": "not_a_restriction",
-    "not_restriction": "not_a_restriction", "not_a_constraint": "not_a_restriction",
-    "no_restriction": "not_a_restriction", "not_restrictive": "not_a_restriction",
-    "invalid": "not_a_restriction", "vague": "not_a_restriction",
-}
-
-
-class JudgeAnswer(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    verdict: str = Field(validation_alias=AliasChoices("verdict", "judgement", "judgment", "result", "answer"))
-    modified_constraint: str | None = Field(
-        default=None, validation_alias=AliasChoices("modified_constraint", "modified", "revised_constraint")
-    )
-
-
-@dataclass
-class Verdict:
-    """A parsed judge answer. ``verdict`` None: the answer could not be read (``error`` says why)."""
-
-    verdict: str | None
-    modified: str | None = None
-    repaired: bool = False
-    error: str | None = None
-
-    @property
-    def label(self) -> str:
-        """For counting: the verdict, ``modified`` for a rewrite, ``invalid`` for an unreadable answer."""
-        if self.verdict is None:
-            return "invalid"
-        if self.verdict == "not_satisfied" and self.modified:
-            return "modified"
-        return self.verdict
-
-
-def parse_verdict(answer: str) -> Verdict:
-    """Read a judge answer (repairing JSON where needed); verdict synonyms are normalised."""
-    try:
-        value, repaired = load_json(answer)
-    except ValueError as exc:
-        return Verdict(None, error=str(exc))
-    try:
-        parsed = JudgeAnswer.model_validate(value)
-    except ValidationError as exc:
-        return Verdict(None, repaired=repaired, error=f"bad judge answer: {exc.errors()[0]['msg']}")
-    word = re.sub(r"[^a-z]+", "_", parsed.verdict.lower()).strip("_")
-    verdict = _VERDICT_WORDS.get(word)
-    if verdict is None:
-        return Verdict(None, repaired=repaired, error=f"unknown verdict {parsed.verdict[:40]!r}")
-    modified = (parsed.modified_constraint or "").strip() or None
-    if verdict == "not_satisfied" and modified and _text.count_words(modified) < 3:
-        modified = None
-    return Verdict(verdict, modified if verdict == "not_satisfied" else None, repaired)
-
-
-# -- measurable statements ---------------------------------------------------------------------
 
 
 def _paragraph_count(response: str) -> int:

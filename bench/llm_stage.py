@@ -1,0 +1,162 @@
+"""The LLM stage against a loopback server with a long latency tail: is the server kept busy, how
+many requests and tokens go out per seed and per accepted soft constraint, does the dry run predict
+them, and are the outputs the same whatever the number of blocks in flight.
+
+    python bench/llm_stage.py [--seeds 2000] [--concurrency 64] [--baseline /path/to/older/checkout]
+
+``crab generate --llm openai`` runs as a user runs it (a subprocess, the real client) against
+``bench/stage_stub.py`` (lognormal latency, mean 200 ms, p99 ~2 s; answers that parse, so all three
+rounds run). The stub measures requests in flight over time; "busy" is the mean in flight divided by
+the concurrency, from the first request to the last answer. ``--baseline`` runs an older checkout
+(its ``src``) on the same seeds against the same stub in the same run, for a side-by-side figure.
+The paper's pipeline figures printed beside (about 12 requests and 10.8k prompt tokens per seed,
+1,200 prompt tokens per constraint before its judge drops any) were counted on the shared pairs
+from CRAB's scripts with the same characters/4 rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data" / "seed_pairs_more" / "train_3k.jsonl"
+PAPER = {"requests_per_seed": 12.0, "prompt_tokens_per_seed": 10_800, "prompt_tokens_per_constraint": 1_200}
+
+
+def _get(url: str, method: str = "GET") -> dict:
+    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def _crab(src: Path, args: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "crabkit.cli", *args], env={**env, "PYTHONPATH": str(src)},
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    return time.perf_counter() - start, proc
+
+
+def _digest(run: Path) -> str:
+    h = hashlib.sha256()
+    for name in ("train.jsonl", "constraints.jsonl", "ifeval_ground_truth.jsonl", "rejects.jsonl"):
+        h.update((run / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _run(label: str, src: Path, data: Path, out: Path, base: str, stub: str, extra: list[str],
+         env: dict[str, str]) -> dict:  # fmt: skip
+    _get(f"{stub}/reset", "POST")
+    args = ["generate", str(data), "--out", str(out), "--no-progress", "--llm", "openai", "--base-url", base,
+            "--model", "stub", *extra]  # fmt: skip
+    wall, proc = _crab(src, args, env)
+    if proc.returncode != 0:
+        raise SystemExit(f"{label}: crab generate exited {proc.returncode}\n{proc.stderr[-2000:]}")
+    served = _get(f"{stub}/stats")
+    stats = json.loads((out / "stats.json").read_text())
+    seeds = stats["seeds"]
+    accepted = sum(stats.get("soft_constraints_by_type", {}).values())
+    concurrency = int(extra[extra.index("--concurrency") + 1])
+    return {
+        "label": label, "wall_s": round(wall, 1), "seeds": seeds, "accepted_soft": accepted,
+        "requests": served["requests"], "prompt_tokens": served["prompt_tokens"],
+        "completion_tokens": served["completion_tokens"], "llm_span_s": served["span_s"],
+        "busy": round(served["mean_in_flight"] / concurrency, 3), "max_in_flight": served["max_in_flight"],
+        "requests_per_seed": round(served["requests"] / seeds, 2),
+        "prompt_tokens_per_seed": round(served["prompt_tokens"] / seeds),
+        "prompt_tokens_per_soft": round(served["prompt_tokens"] / max(1, accepted)),
+        "digest": _digest(out),
+    }  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=2000, help="pairs taken from the shared train_3k file")
+    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--mean", type=float, default=0.2, help="stub latency mean (s)")
+    ap.add_argument("--p99", type=float, default=2.0, help="stub latency p99 (s)")
+    ap.add_argument("--baseline", type=Path, help="an older checkout to run side by side (uses its src/)")
+    ap.add_argument("--no-blocks-check", action="store_true", help="skip the --blocks-in-flight 1 rerun")
+    args = ap.parse_args(argv)
+    if not SHARED.exists():
+        print(f"bench/llm_stage.py needs {SHARED} (the shared seed pairs); not found")
+        return 2
+    env = {**os.environ, "OPENAI_API_KEY": "sk-bench", "HF_HUB_OFFLINE": "1", "NO_PROXY": "127.0.0.1"}
+    with tempfile.TemporaryDirectory(prefix="crab-llm-bench-") as tmp:
+        work = Path(tmp)
+        data = work / "pairs.jsonl"
+        with SHARED.open(encoding="utf-8") as f, data.open("w", encoding="utf-8") as out:
+            for n, line in enumerate(f):
+                if n >= args.seeds:
+                    break
+                out.write(line)
+        stub = subprocess.Popen([sys.executable, str(ROOT / "bench" / "stage_stub.py"), "--mean", str(args.mean),
+                                 "--p99", str(args.p99)], stdout=subprocess.PIPE, text=True)  # fmt: skip
+        try:
+            assert stub.stdout is not None
+            base = stub.stdout.readline().strip()
+            root = base.rsplit("/v1", 1)[0]
+            common = ["--concurrency", str(args.concurrency)]
+            src = ROOT / "src"
+            # The dry run first: what it predicts for the run that follows.
+            dry_wall, dry = _crab(src, ["generate", str(data), "--out", str(work / "run"), "--no-progress", "--llm",
+                                        "openai", "--base-url", base, "--model", "stub", "--dry-run", *common], env)  # fmt: skip
+            if dry.returncode != 0:
+                raise SystemExit(f"dry run exited {dry.returncode}\n{dry.stderr[-2000:]}")
+            predicted = _plan_numbers(dry.stdout)
+            runs = [_run("crabkit", src, data, work / "run", base, root, common, env)]
+            if not args.no_blocks_check:
+                runs.append(_run("crabkit, 1 block in flight", src, data, work / "run1", base, root,
+                                 [*common, "--blocks-in-flight", "1"], env))  # fmt: skip
+            if args.baseline is not None:
+                runs.append(_run(f"baseline ({args.baseline.name})", args.baseline / "src", data, work / "base", base,
+                                 root, common, env))  # fmt: skip
+        finally:
+            stub.terminate()
+            stub.wait(10)
+    main_run = runs[0]
+    print(f"LLM stage bench: {main_run['seeds']} seeds, concurrency {args.concurrency}, stub latency lognormal "
+          f"mean {args.mean * 1000:.0f} ms p99 {args.p99:.1f} s")  # fmt: skip
+    head = f"{'run':<30}{'wall s':>8}{'LLM s':>8}{'busy':>7}{'req/seed':>10}{'prompt tok/seed':>17}{'tok/soft':>10}{'soft':>7}"
+    print(head)
+    for r in runs:
+        print(f"{r['label']:<30}{r['wall_s']:>8}{r['llm_span_s']:>8}{r['busy']:>7.2f}{r['requests_per_seed']:>10}"
+              f"{r['prompt_tokens_per_seed']:>17,}{r['prompt_tokens_per_soft']:>10,}{r['accepted_soft']:>7}")  # fmt: skip
+    print(f"{'paper pipeline (CRAB scripts)':<30}{'':>8}{'':>8}{'':>7}{PAPER['requests_per_seed']:>10}"
+          f"{PAPER['prompt_tokens_per_seed']:>17,}{PAPER['prompt_tokens_per_constraint']:>10,}")  # fmt: skip
+    ratio = main_run["prompt_tokens_per_soft"] / PAPER["prompt_tokens_per_constraint"]
+    print(f"prompt tokens per accepted soft constraint: {ratio:.2f} of the paper's per constraint (goal <= 0.33)")
+    print(f"server busy (mean in flight / concurrency): {main_run['busy']:.2f} (goal >= 0.90)")
+    for key in ("requests", "prompt_tokens", "completion_tokens"):
+        p, m = predicted[key], main_run[key]
+        print(f"dry run {key}: predicted {p:,}, counted {m:,} ({(p - m) / m:+.1%}; goal within 15%)")
+    if len(runs) > 1 and "1 block" in runs[1]["label"]:
+        same = runs[1]["digest"] == main_run["digest"]
+        print(f"same outputs with 4 and 1 blocks in flight: {same} ({main_run['digest']} / {runs[1]['digest']})")
+    print(json.dumps({"runs": runs, "predicted": predicted, "dry_run_s": round(dry_wall, 1)}, indent=None))
+    return 0
+
+
+def _plan_numbers(out: str) -> dict[str, int]:
+    """Requests and tokens from ``crab generate --dry-run``'s first line."""
+    import re
+
+    first = out.splitlines()[0]
+    num = r"([\d,]+)"
+    m = re.search(rf"about {num} requests.*?, {num} prompt \+ {num} completion tokens", first)
+    if not m:
+        raise SystemExit(f"cannot read the dry run's output: {first!r}")
+    requests, prompt, completion = (int(g.replace(",", "")) for g in m.groups())
+    return {"requests": requests, "prompt_tokens": prompt, "completion_tokens": completion}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
