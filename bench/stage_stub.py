@@ -28,15 +28,24 @@ from lean_stub import _HEAD_END, _Connection, _response
 TONES = ["Keep a calm, practical tone from start to finish.", "Write in a warm and encouraging voice.",
          "Use a formal, precise register suited to a professional reader.",
          "Keep the wording plain and friendly, as if talking to a neighbour."]  # fmt: skip
+# One or two wordings per soft type (not the language or output-format ones, which depend on the text).
 OTHERS = [
     ("semantic_elements", "Explain the reason behind each recommendation you make."),
     ("semantic_elements", "Mention at least one common mistake and how to avoid it."),
-    ("target_audience", "Address a reader who is new to the topic and needs the basics first."),
-    ("hierarchical_structure", "Move from the general idea to the specific details."),
-    ("key_formatting", "Put the key terms in bold where they first appear."),
+    ("morphological_prohibitions", "Avoid slang and overly casual expressions."),
     ("literary_devices", "Use one everyday comparison to make the main idea concrete."),
-    ("semantic_elements", "Close with a short practical takeaway the reader can act on."),
+    ("grammatical_structure", "Address the reader directly in the second person."),
+    ("grammatical_structure", "Prefer short, active sentences over long passive ones."),
+    ("hierarchical_structure", "Move from the general idea to the specific details."),
+    ("paragraphs_and_separators", "Give each main idea its own paragraph."),
+    ("start_end_sentence", "Open with a sentence that states the main point directly."),
+    ("start_end_sentence", "Close with a short practical takeaway the reader can act on."),
+    ("key_formatting", "Put the key terms in bold where they first appear."),
+    ("item_listing", "Keep each listed item focused on a single idea."),
 ]
+#: Soft constraints per answer: CRAB's own sample (Llama-3-70B) has 9.5 per example; our prompt asks
+#: for at most one per type, so the stub writes the tone and six more (fewer when picks collide).
+PICKS = 6
 
 
 def _hash(*parts: str) -> int:
@@ -76,10 +85,10 @@ def answer_for(prompt: str) -> str:
         out["refined_instruction"] = f"{request.rstrip()} Keep it useful for someone planning this in a short amount of time."
     if '"constraints"' in prompt:
         h = _hash(answer[:400])
-        picks = [OTHERS[(h >> (4 * i)) % len(OTHERS)] for i in range(3)]
+        picks = [OTHERS[(h >> (4 * i)) % len(OTHERS)] for i in range(PICKS + 3)]
         found = [{"type": "writing_style", "constraint": TONES[h % len(TONES)]}]
         for kind, text in picks:
-            if all(f["type"] != kind for f in found):
+            if len(found) <= PICKS and all(f["type"] != kind for f in found):
                 found.append({"type": kind, "constraint": text})
         out["constraints"] = found
     return json.dumps(out)
@@ -94,6 +103,9 @@ class _Stats:
         self.in_flight = self.max_in_flight = 0
         self.area = 0.0  # integral of in-flight over time
         self.first = self.last = self.mark = 0.0
+        self.last_arrival = self.area_at_last_arrival = 0.0
+        self.series: list[int] = []  # in flight, every 0.25 s from the first request
+        self.last_full = self.area_at_last_full = 0.0  # the last time in flight reached its maximum
 
     def change(self, delta: int) -> None:
         now = time.monotonic()
@@ -105,12 +117,22 @@ class _Stats:
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         if delta < 0:
             self.last = now
+        else:
+            self.last_arrival, self.area_at_last_arrival = now, self.area
+            if self.in_flight >= self.max_in_flight:
+                self.last_full, self.area_at_last_full = now, self.area
 
     def to_json(self) -> dict[str, float]:
         span = self.last - self.first
         return {"requests": self.requests, "prompt_tokens": self.prompt_tokens,
                 "completion_tokens": self.completion_tokens, "max_in_flight": self.max_in_flight,
-                "span_s": round(span, 3), "mean_in_flight": round(self.area / span, 2) if span > 0 else 0.0}  # fmt: skip
+                "span_s": round(span, 3), "mean_in_flight": round(self.area / span, 2) if span > 0 else 0.0,
+                "drain_s": round(self.last - self.last_arrival, 3), "series": self.series,
+                "tail_s": round(self.last - self.last_full, 3),
+                "mean_in_flight_until_tail": round(self.area_at_last_full / (self.last_full - self.first), 2)
+                if self.last_full > self.first else 0.0,
+                "mean_in_flight_before_drain": round(self.area_at_last_arrival / (self.last_arrival - self.first), 2)
+                if self.last_arrival > self.first else 0.0}  # fmt: skip
 
 
 STATS = _Stats()
@@ -186,8 +208,16 @@ async def serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: _StageConnection(0.0, ""), "127.0.0.1", 0, backlog=1024)
     print(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1", flush=True)
+    async def sample() -> None:
+        while True:
+            await asyncio.sleep(0.25)
+            if STATS.first and (STATS.in_flight or not STATS.last):
+                STATS.series.append(STATS.in_flight)
+
+    task = asyncio.ensure_future(sample())
     async with server:
         await server.serve_forever()
+    task.cancel()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -269,6 +269,24 @@ def _c(text: str, source: str = "llm", type_: str = "soft:global:writing_style")
     return Constraint(type=type_, params={}, text=text, verified=True, source=source)
 
 
+def test_rouge_l_gives_rouge_scores_numbers():
+    rouge_scorer = pytest.importorskip("rouge_score.rouge_scorer", reason="rouge-score (the dev extra) is the reference")
+    from crabkit.llmstage.dedup import tokens
+
+    class Words:
+        def tokenize(self, text):
+            return tokens(text)
+
+    reference = rouge_scorer.RougeScorer(["rougeL"], tokenizer=Words())
+    rng = random.Random(7)
+    words = ["the", "a", "of", "tone", "use", "list", "bold", "keep", "write", "short", "clear", "answer", "reader", "main", "point", "über", "数据", "x"]
+    for _ in range(3000):
+        a = " ".join(rng.choice(words) for _ in range(rng.randint(0, 70)))
+        b = " ".join(rng.choice(words) for _ in range(rng.randint(0, 70)))
+        want, got = reference.score(a, b)["rougeL"], rouge_l(a, b)
+        assert (got.precision, got.recall, got.f1) == pytest.approx((want.precision, want.recall, want.fmeasure)), (a, b)
+
+
 def test_rouge_l_uses_unicode_words():
     assert rouge_l("Écrivez en français, s'il vous plaît", "Écrivez en français").precision == 1.0
 
@@ -475,7 +493,7 @@ def test_several_blocks_in_flight_give_the_same_constraints_as_one_at_a_time():
     runner = StageRunner(CachedBackend(ScriptedBackend(script)), CFG, run_seed=1)
     try:
         futures = [runner.submit(block) for block in blocks]
-        together = [f.result(timeout=30) for f in futures]
+        together = [f.result(timeout=30).finalize() for f in futures]
     finally:
         runner.close()
     alone = [run_llm_stage(block, ScriptedBackend(script), CFG, run_seed=1) for block in one_by_one]

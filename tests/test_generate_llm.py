@@ -354,3 +354,21 @@ def test_whole_llm_path_on_the_embedded_smollm2(sample_path, tmp_path):
     generate(cfg, run, progress=False, force=True)
     again = json.loads((run / "llm_usage.json").read_text())
     assert again["sent"] == again["failed"] == first["failed"]  # only the failures are asked again
+
+
+def test_the_report_has_an_llm_section_with_usage_verdicts_and_refusals(sample_path, tmp_path):
+    pytest.importorskip("matplotlib")
+    from crabkit.eval.report import build_report
+
+    generate(_cfg(sample_path), tmp_path, progress=False, backend=scripted())
+    usage = json.loads((tmp_path / "llm_usage.json").read_text())
+    assert set(usage["stages"]) == {"refine_soft", "judge", "rejudge"}
+    assert usage["stages"]["judge"]["requests"] == usage["stages"]["refine_soft"]["requests"]  # one per seed
+    assert usage["prompt_tokens"] == sum(s["prompt_tokens"] for s in usage["stages"].values()) > 0
+    stats = json.loads((tmp_path / "stats.json").read_text())
+    refused = stats["judge_refused_examples"]
+    assert VIVID in {r["constraint"] for r in refused}  # what the script calls no restriction
+    assert all(r["verdict"].endswith(("not_satisfied", "not_a_restriction")) for r in refused)
+    page = build_report(tmp_path).read_text(encoding="utf-8")
+    assert "LLM stage" in page and "Usage by step" in page and "refine_soft" in page
+    assert "Refused by the judge" in page and VIVID in page and "judge: not_a_restriction" in page

@@ -35,7 +35,6 @@ import logging
 import os
 import platform
 import random
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,13 +43,17 @@ from typing import Any, Protocol
 from crabkit import __version__
 from crabkit.backtranslate.contrast import ContrastConfig
 from crabkit.backtranslate.edits import EditConfig
-from crabkit.backtranslate.prepare import prepare_block
-from crabkit.backtranslate.rules import Backtranslated, RuleConfig
+from crabkit.backtranslate.rules import RuleConfig
+from crabkit.blocks import Block, BlockOutput, _lines, cut_blocks, process_block
 from crabkit.compose.mix import mix_example
-from crabkit.compose.plan import ComposeConfig, compose_block
+from crabkit.compose.plan import ComposeConfig
 from crabkit.llmstage.config import LLMConfig
+from crabkit.progress import Progress
 from crabkit.records import Reject, Seed, content_id, dumps
 from crabkit.rundir import RunDir
+from crabkit.runstats import add as _add
+from crabkit.runstats import empty_stats, final_stats
+from crabkit.runstats import merge as _merge
 from crabkit.store import SeedStore
 
 __all__ = [
@@ -215,217 +218,6 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _empty_stats(llm: bool = False) -> dict[str, Any]:
-    extra: dict[str, Any] = {}
-    if llm:
-        extra = {
-            "llm_failures": 0,
-            "soft_constraints_by_type": {},
-            "judge_verdicts": {},
-            "json_repairs": {},
-            "soft_types_dropped": {},
-            "refine": {},
-        }
-    return {
-        **extra,
-        "items_read": 0,
-        "seeds": 0,
-        "rejects": {},
-        "constraints_by_type": {},
-        "constraints_by_family": {},
-        "constraints_per_instruction": {},
-        "examples": {},
-        "ground_truth_rows": 0,
-        "no_constraints": 0,
-        "infer_errors": {},
-        "verify_failures": {},
-    }
-
-
-def _add(counter: dict, key: Any, n: int = 1) -> None:
-    key = str(key)
-    counter[key] = counter.get(key, 0) + n
-
-
-class Progress:
-    """tqdm bars on stderr: records (records/s and, where the input size is known, ETA) and, during
-    an LLM stage, its requests (requests/s, failures, tokens), updated as each answer arrives."""
-
-    def __init__(self, total: int | None, initial: int, enabled: bool):
-        self.bar: Any = None
-        self.requests: Any = None
-        self.enabled = enabled
-        self.failed = self.tokens = 0
-        if enabled:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, initial=initial, unit="rec", dynamic_ncols=True, file=sys.stderr)
-
-    def update(self, n: int) -> None:
-        if self.bar is not None:
-            self.bar.update(n)
-
-    def answered(self, request: Any, result: Any) -> None:
-        """One LLM answer (called on the stage's event loop thread)."""
-        if not self.enabled:
-            return
-        if self.requests is None:
-            from tqdm import tqdm
-
-            self.requests = tqdm(desc="LLM requests", unit="req", dynamic_ncols=True, file=sys.stderr, position=1)
-        self.failed += not result.ok
-        self.tokens += result.prompt_tokens + result.completion_tokens
-        self.requests.set_postfix_str(f"failed={self.failed} tokens={self.tokens:,}", refresh=False)
-        self.requests.update(1)
-
-    def close(self) -> None:
-        if self.requests is not None:
-            self.requests.close()
-        if self.bar is not None:
-            self.bar.close()
-
-
-def _merge(stats: dict[str, Any], delta: dict[str, Any]) -> None:
-    for key, value in delta.items():
-        if isinstance(value, dict):
-            bucket = stats.setdefault(key, {})
-            for k, v in value.items():
-                _add(bucket, k, v)
-        else:
-            stats[key] = stats.get(key, 0) + value
-
-
-def _lines(rows: Iterable[dict[str, Any]]) -> str:
-    return "".join(dumps(r) + "\n" for r in rows)
-
-
-@dataclass
-class Block:
-    """One block of the input, cut by the driver: its seeds, the input items rejected among them,
-    and how many input items it spans (seeds + rejects)."""
-
-    index: int
-    seeds: list[Seed]
-    rejects: list[Reject]
-    n_items: int
-
-
-@dataclass
-class BlockOutput:
-    """What one block adds to the run: the text appended to each output file (``train.jsonl``
-    without mix examples, which the driver adds) and the block's stats delta."""
-
-    index: int
-    n_items: int
-    files: dict[str, str]
-    stats: dict[str, Any]
-
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> BlockOutput:
-        return cls(index=d["index"], n_items=d["n_items"], files=d["files"], stats=d["stats"])
-
-
-def _blocks(items: Iterable[Seed | Reject], block_index: int, block_size: int) -> Iterator[Block]:
-    """Cut the filtered input (in request order, see ``SeedStore``) into blocks of about
-    ``block_size`` seeds; block indices start at ``block_index``. A block ends where a request's
-    answers end, so siblings stay together, unless that would make it twice ``block_size``."""
-    seeds: list[Seed] = []
-    rejects: list[Reject] = []
-    n_items = 0
-    for item in items:
-        if isinstance(item, Seed) and seeds and len(seeds) >= block_size and (
-            item.request_key != seeds[-1].request_key or len(seeds) >= 2 * block_size
-        ):
-            yield Block(block_index, seeds, rejects, n_items)
-            block_index += 1
-            seeds, rejects, n_items = [], [], 0
-        n_items += 1
-        if isinstance(item, Reject):
-            rejects.append(item)
-        else:
-            seeds.append(item)
-    if n_items:
-        yield Block(block_index, seeds, rejects, n_items)
-
-
-def process_block(block: Block, cfg: GenerateConfig, backend: Any = None) -> BlockOutput:
-    """Back-translate, (with ``backend``) run the LLM stage, compose and render one block.
-
-    A pure function of its arguments (and the backend's answers), so any process may run it:
-    the local engine calls it in the driver, the Ray engine in Ray Data workers.
-    May raise ``BudgetExhausted`` (``--max-requests``): then nothing of the block is kept.
-    """
-    results = _prepare(block, cfg)
-    stage = None
-    if backend is not None:
-        from crabkit.llmstage import run_llm_stage
-
-        stage = run_llm_stage(results, backend, cfg.llm, cfg.seed)
-    return finish_block(block, cfg, results, stage)
-
-
-def _prepare(block: Block, cfg: GenerateConfig) -> list[Backtranslated]:
-    return prepare_block(block.seeds, cfg.seed, cfg.rules.types(), cfg.edits, cfg.contrast)
-
-
-def finish_block(block: Block, cfg: GenerateConfig, results: list[Backtranslated], stage: Any = None) -> BlockOutput:
-    """Compose and render a back-translated block (``stage``: its LLM stage's result, if any)."""
-    stats: dict[str, Any] = {}
-    rejects = block.rejects
-    if stage is not None:
-        results, rejects = _apply_stage(results, rejects, stage, cfg, stats)
-    composed = compose_block(results, block.index, cfg.seed, cfg.compose)
-    by_type, by_family = stats.setdefault("constraints_by_type", {}), stats.setdefault("constraints_by_family", {})
-    infer_errors, verify_failures = stats.setdefault("infer_errors", {}), stats.setdefault("verify_failures", {})
-    rows = []
-    for bt in results:
-        row = {
-            "id": bt.seed.id,
-            "origin": bt.seed.origin,
-            "instruction": bt.seed.instruction,
-            "response": bt.response,
-            "constraints": [c.to_json() for c in bt.constraints],
-        }
-        if bt.edit is not None:
-            row["edit"] = bt.edit
-            if bt.response != bt.seed.response:
-                row["original_response"] = bt.seed.response
-            _add(stats.setdefault("edits", {}), bt.edit)
-        if bt.refined_instruction is not None:
-            row["refined_instruction"] = bt.refined_instruction
-        rows.append(row)
-        for c in bt.constraints:
-            _add(by_type, c.type)
-            _add(by_family, c.family)
-        for t in bt.infer_errors:
-            _add(infer_errors, t)
-        for t in bt.verify_failures:
-            _add(verify_failures, t)
-    examples = stats.setdefault("examples", {})
-    for ex in composed.examples:
-        _add(examples, ex["kind"])
-    per_instruction = stats.setdefault("constraints_per_instruction", {})
-    for k, v in composed.k_hist.items():
-        _add(per_instruction, k, v)
-    reject_reasons = stats.setdefault("rejects", {})
-    for r in rejects:
-        _add(reject_reasons, f"{r.stage}: {r.reason.split(':')[0]}")
-    stats["no_constraints"] = composed.skipped_no_constraints
-    stats["ground_truth_rows"] = len(composed.ground_truth)
-    stats["seeds"] = len(block.seeds)
-    stats["items_read"] = block.n_items
-    files = {
-        "constraints.jsonl": _lines(rows),
-        "train.jsonl": _lines(composed.examples),
-        "ifeval_ground_truth.jsonl": _lines(composed.ground_truth),
-        "rejects.jsonl": _lines(r.to_json() for r in rejects),
-    }
-    return BlockOutput(block.index, block.n_items, files, stats)
-
-
 class Engine(Protocol):
     """Runs :func:`process_block` over blocks somewhere and yields the outputs in block order."""
 
@@ -489,10 +281,10 @@ def _generate(
                 f"{out} holds a run with a different configuration; use another --out or --force to start over"
             )
         if state.get("done"):
-            return RunResult(out, _final_stats(state["stats"]), resumed_from=state["consumed"], already_done=True)
+            return RunResult(out, final_stats(state["stats"]), resumed_from=state["consumed"], already_done=True)
     consumed = state["consumed"] if state else 0
     block_index = state["block_index"] if state else 0
-    stats = state["stats"] if state else _empty_stats(use_llm)
+    stats = state["stats"] if state else empty_stats(use_llm)
     mix_consumed = state.get("mix_consumed", 0) if state else 0
     # The whole input is read (into the store) before any output file is opened for writing.
     store = SeedStore()
@@ -515,7 +307,13 @@ def _generate(
         for _ in range(mix_consumed):
             next(mix_iter, None)
     bar = Progress(len(store), consumed, progress)
-    llm_backend = _llm_backend(cfg, out, backend) if use_llm and engine is None else None
+    if use_llm and engine is None:
+        from crabkit.llmrun import llm_backend as llm_backend_for
+        from crabkit.llmrun import pipelined, write_llm_usage
+
+        llm_backend = llm_backend_for(cfg, out, backend)
+    else:
+        llm_backend = None
 
     def checkpoint(done: bool = False) -> None:
         offsets = outputs.sync()
@@ -564,16 +362,16 @@ def _generate(
         bar.update(block.n_items)
 
     try:
-        blocks = _blocks(store.ordered(consumed), block_index, cfg.block_size)
+        blocks = cut_blocks(store.ordered(consumed), block_index, cfg.block_size)
         if engine is None and llm_backend is not None:
-            processed: Iterator[BlockOutput] = _pipelined(blocks, cfg, llm_backend, bar)
+            processed: Iterator[BlockOutput] = pipelined(blocks, cfg, llm_backend, bar)
         elif engine is None:
             processed = (process_block(b, cfg) for b in blocks)
         else:
             processed = engine.map_blocks(blocks, cfg, out, fingerprint)
         for block_out in processed:
             commit(block_out)
-        stats_out = _final_stats(stats)
+        stats_out = final_stats(stats)
         _atomic_write(out / "stats.json", json.dumps(stats_out, indent=2, sort_keys=True) + "\n")
         manifest = {
             "config": dataclasses.asdict(cfg),
@@ -589,115 +387,17 @@ def _generate(
         outputs.close()
         store.close()
         if llm_backend is not None:
-            _write_llm_usage(out, llm_backend)
+            write_llm_usage(out, llm_backend)
             llm_backend.close()
         elif engine is not None and use_llm and (usage := engine.llm_usage()) is not None:
             _atomic_write(out / LLM_USAGE, json.dumps(usage, indent=2, sort_keys=True) + "\n")
     return RunResult(out, stats_out, resumed_from=state["consumed"] if state else 0)
 
 
-def _llm_backend(cfg: GenerateConfig, out: Path, backend: Any) -> Any:
-    from crabkit.llm import CachedBackend
-    from crabkit.llmstage import build_backend
-
-    if backend is None:
-        return build_backend(cfg.llm, out)
-    if isinstance(backend, CachedBackend):
-        return backend
-    return CachedBackend(backend, cfg.llm.cache_path(out), max_requests=cfg.llm.max_requests)
-
-
-def _apply_stage(
-    results: list[Backtranslated], rejects: list[Reject], stage: Any, cfg: GenerateConfig, stats: dict[str, Any]
-) -> tuple[list[Backtranslated], list[Reject]]:
-    """A block's LLM stage result applied: failed records become rejects (or stay, rules only, with
-    ``on_failure="keep"``). Returns the records to compose and the block's rejects."""
-    _merge(stats, stage.stats)
-    kept: list[Backtranslated] = []
-    rejects = list(rejects)
-    failed = [(bt, reason) for bt, reason in zip(results, stage.failures) if reason is not None]
-    if failed:  # one line per block, not one per record (each record's reason is in rejects.jsonl)
-        bt, reason = failed[0]
-        log.warning("LLM stage failed for %d of %d records of this block; the first (%s): %s",
-                    len(failed), len(results), bt.seed.origin, reason)  # fmt: skip
-    for bt, reason in zip(results, stage.failures):
-        if reason is None:
-            kept.append(bt)
-            continue
-        log.debug("LLM stage failed for record %s (%s): %s", bt.seed.id, bt.seed.origin, reason)
-        if cfg.llm.on_failure == "keep":
-            kept.append(bt)
-        else:
-            rejects.append(Reject(bt.seed.origin, f"{reason} [record {bt.seed.id}]", None, stage="llm"))
-    return kept, rejects
-
-
-def _pipelined(blocks: Iterable[Block], cfg: GenerateConfig, backend: Any, bar: Any) -> Iterator[BlockOutput]:
-    """The local engine with an LLM stage: up to ``blocks_in_flight`` blocks' requests at once (the
-    rules of the next block run while the server answers), outputs yielded in block order."""
-    from collections import deque
-
-    from crabkit.llmstage import StageRunner
-
-    runner = StageRunner(backend, cfg.llm, cfg.seed, on_answer=bar.answered)
-    window: deque[tuple[Block, list[Backtranslated], Any]] = deque()
-    try:
-        for block in blocks:
-            results = _prepare(block, cfg)
-            window.append((block, results, runner.submit(results)))
-            while window and (len(window) >= cfg.llm.blocks_in_flight or window[0][2].done()):
-                done, results_done, future = window.popleft()
-                yield finish_block(done, cfg, results_done, future.result())
-        while window:
-            done, results_done, future = window.popleft()
-            yield finish_block(done, cfg, results_done, future.result())
-    finally:
-        runner.close()
-
-
-def _write_llm_usage(out: Path, backend: Any) -> None:
-    inner = getattr(backend, "inner", backend)
-    usage = {"backend": inner.name, "model": inner.model, **backend.stats.to_json()}
-    _atomic_write(out / LLM_USAGE, json.dumps(usage, indent=2, sort_keys=True) + "\n")
-
-
 def plan_llm_requests(
     cfg: GenerateConfig, out_dir: str | Path, *, price_in: float | None = None, price_out: float | None = None
 ) -> dict[str, Any]:
-    """What the LLM stage of this run would send, per step, without sending anything or writing
-    outputs (see :mod:`crabkit.llmstage.plan`); with prices per million tokens, what it would cost."""
-    from crabkit.llmstage import build_backend
-    from crabkit.llmstage.plan import plan_stage
+    """What the LLM stage of this run would send (see :func:`crabkit.llmrun.plan_llm_requests`)."""
+    from crabkit.llmrun import plan_llm_requests as plan
 
-    cfg.llm.validate()
-    if not cfg.llm.enabled:
-        raise ValueError("--dry-run needs an LLM backend (--llm openai|local|vllm|scripted)")
-    backend = build_backend(cfg.llm, out_dir, dry_run=True)  # sends nothing; its cache is the run's
-
-    def cached(request: Any) -> bool:
-        return backend.cache.get(backend.resolve(request).cache_key()) is not None
-
-    def prepared() -> Iterator[Backtranslated]:
-        with SeedStore() as store:
-            store.extend(_items(cfg))
-            for block in _blocks(store.ordered(), 0, cfg.block_size):
-                # The same rules and edits as the run, so the first requests are the ones it would send.
-                yield from _prepare(block, cfg)
-
-    try:
-        plan = plan_stage(prepared(), cfg.llm, cfg.seed, cached)
-    finally:
-        backend.close()
-    return plan.to_json(price_in, price_out)
-
-
-def _final_stats(stats: dict[str, Any]) -> dict[str, Any]:
-    s = json.loads(json.dumps(stats))
-    s["distinct_types"] = len(s["constraints_by_type"])
-    s["constraints_total"] = sum(s["constraints_by_type"].values())
-    s["rejects_total"] = sum(s["rejects"].values())
-    s["constraints_per_instruction"] = dict(
-        sorted(s["constraints_per_instruction"].items(), key=lambda kv: int(kv[0]))
-    )
-    s["verify_failures_total"] = sum(s["verify_failures"].values())
-    return s
+    return plan(cfg, out_dir, price_in=price_in, price_out=price_out)

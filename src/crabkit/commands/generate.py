@@ -220,7 +220,9 @@ def _print_plan(plan: dict) -> None:
           f"{plan['prompt_tokens']:,} prompt + {plan['completion_tokens']:,} completion tokens{cost}")  # fmt: skip
     for step, s in plan["steps"].items():
         print(f"  {step:<12} {s['requests']:>8,} requests {s['prompt_tokens']:>12,} prompt {s['completion_tokens']:>10,} completion")
-    print("  first requests counted exactly; judge and re-judge estimated (4 soft constraints per seed, 15% rewritten)")
+    a = plan["assumed"]
+    print(f"  first requests counted exactly; judge and re-judge estimated ({a['soft_per_seed']:g} soft constraints "
+          f"per seed, {a['rewrite_share']:.0%} rewritten by the judge)")  # fmt: skip
     print("  nothing was sent and no training data was written")
 
 

@@ -108,11 +108,15 @@ def _repeat_prompt(
     from crabkit.constraints import get
     from crabkit.constraints.conflicts import conflicts
 
+    # Soft constraints (the LLM stage's) cannot be checked again by code: the global ones (style,
+    # content, language) still hold with the request put before the answer, the local ones
+    # (openings, paragraphs, structure) may not, so they are left out of this example.
+    chosen = [c for c in chosen if c.source != "llm" or c.type.startswith("soft:global:")]
     others = [c for c in chosen if not conflicts(REPEAT, c.type, None, c.params)]
     for _ in range(len(others) + 1):
         request = forward_prompt(instruction, others, rng, shape)
         response = f"{request}\n\n{item.response}"
-        kept = [c for c in others if verify_constraint(response, c)]
+        kept = [c for c in others if c.source == "llm" or verify_constraint(response, c)]
         if kept == others:
             break
         others = kept

@@ -45,6 +45,7 @@ class ReportData:
     stats: dict[str, Any] | None = None
     per_seed_counts: list[int] | None = None
     rejects: dict[str, int] | None = None
+    llm_usage: dict[str, Any] | None = None
     evals: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (kind, rel path, summary)
 
 
@@ -95,6 +96,8 @@ def find_data(root: str | Path) -> ReportData:
     data.manifest = manifest if isinstance(manifest, dict) else None
     stats = _load_json(root / "stats.json")
     data.stats = stats if isinstance(stats, dict) else None
+    usage = _load_json(root / "llm_usage.json")
+    data.llm_usage = usage if isinstance(usage, dict) else None
     constraints = root / "constraints.jsonl"
     if constraints.is_file():
         count_types = data.stats is None  # a run still in progress: count what is there
@@ -276,6 +279,11 @@ def _run_sections(d: ReportData) -> tuple[list[Section], list[str]]:
                          _histogram(series, "Constraints per instruction", "constraints")))
     else:
         absent.append("constraints per instruction")
+    from crabkit.eval.report_llm import llm_section
+
+    llm = llm_section(d.llm_usage, d.stats, table=_table, barh=_barh, escape=_e)
+    if llm is not None:
+        sections.append(("llm", "LLM stage", llm))
     if d.rejects is not None:
         if d.rejects:
             body = _barh(d.rejects, "Rejected input records by reason", "records", color=_GREY)

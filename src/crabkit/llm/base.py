@@ -93,7 +93,12 @@ class ChatRequest:
 
         Where the request is sent (base URL, API key) is deliberately not part of it.
         """
-        return hashlib.sha256(f"{_KEY_VERSION}\n{dumps(self.to_json())}".encode()).hexdigest()
+        memo = self.__dict__.get("_key_memo")
+        if memo is not None and memo[0] == self.model:  # computed once per request (and model)
+            return memo[1]
+        key = hashlib.sha256(f"{_KEY_VERSION}\n{dumps(self.to_json())}".encode()).hexdigest()
+        self.__dict__["_key_memo"] = (self.model, key)
+        return key
 
     def prompt_chars(self) -> int:
         return sum(len(m["content"]) for m in self.messages)

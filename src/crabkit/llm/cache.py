@@ -1,8 +1,9 @@
 """An SQLite response cache and the backend wrapper that uses it, so no request is paid for twice.
 
 :class:`CachedBackend` looks every request up by :meth:`ChatRequest.cache_key`, sends only the
-missing ones (each distinct request once), and stores each answer the moment it arrives: a run killed
-mid-batch keeps everything finished so far, and the rerun sends only the rest. Only successful
+missing ones (each distinct request once), and stores the answers as they arrive (:meth:`generate`:
+each at once; :meth:`CachedBackend.session`: in transactions of up to 64 answers or half a second),
+so a run killed mid-batch keeps what was finished, and the rerun sends only the rest. Only successful
 answers are stored, so failures are retried on the next run.
 """
 
@@ -77,6 +78,29 @@ class ResponseCache:
                 (key, json.dumps(blob, ensure_ascii=False), time.time()),
             )
         return True
+
+    def put_many(self, items: Sequence[tuple[str, ChatResult]]) -> int:
+        """Store the successful results of ``items`` in one transaction; return how many."""
+        rows = [
+            (key, json.dumps({k: v for k, v in r.to_json().items() if k not in ("cached", "key", "error")},
+                             ensure_ascii=False), time.time())
+            for key, r in items if r.ok
+        ]  # fmt: skip
+        if rows:
+            with self._lock:
+                self._db.execute("BEGIN")
+                try:
+                    self._db.executemany("INSERT OR REPLACE INTO responses (key, result, created) VALUES (?, ?, ?)", rows)
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+        return len(rows)
+
+    def keys(self) -> set[str]:
+        """Every key held (what a session checks first, so a miss costs no query)."""
+        with self._lock:
+            return {k for (k,) in self._db.execute("SELECT key FROM responses")}
 
     def __len__(self) -> int:
         with self._lock:
@@ -225,18 +249,45 @@ class CachedBackend(Backend):
 
     def _store(self, request: ChatRequest, key: str, result: ChatResult) -> None:
         result.key = key
+        self.cache.put(key, result)
+        self._count(request, result)
+
+    def _count(self, request: ChatRequest, result: ChatResult) -> None:
         stage = self.stats.stage(request.label)
-        if not self.cache.put(key, result):
+        if not result.ok:
             self.stats.failed += 1
             stage["failed"] += 1
         stage["prompt_tokens"] += result.prompt_tokens
         stage["completion_tokens"] += result.completion_tokens
 
+    #: A session writes answers in batches of this many (or every ``FLUSH_S`` seconds), one
+    #: transaction each: a kill loses at most that much (asked again on the rerun).
+    FLUSH_EVERY, FLUSH_S = 64, 0.5
+
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[Complete]:
-        """The cache in front of the inner backend's session: each request is looked up, equal
-        requests in flight at once are sent once, answers are stored the moment they arrive."""
+        """The cache in front of the inner backend's session: each request is looked up (the keys
+        held are read once, so a miss costs no query), equal requests in flight at once are sent
+        once, answers are stored as they arrive (in small transactions, see ``FLUSH_EVERY``)."""
         in_flight: dict[str, asyncio.Future[ChatResult]] = {}
+        known = self.cache.keys()
+        unsaved: dict[str, tuple[ChatRequest, ChatResult]] = {}
+        last_flush = time.monotonic()
+
+        def flush() -> None:
+            nonlocal last_flush
+            last_flush = time.monotonic()
+            if not unsaved:
+                return
+            items = list(unsaved.items())
+            self.cache.put_many([(k, r) for k, (_, r) in items])
+            known.update(k for k, _ in items)
+            unsaved.clear()
+
+        def lookup(key: str) -> ChatResult | None:
+            if key in unsaved and unsaved[key][1].ok:
+                return dataclasses.replace(unsaved[key][1], cached=True)
+            return self.cache.get(key) if key in known else None
 
         async def answer(inner: Complete | None, request: ChatRequest) -> ChatResult:
             request = self.resolve(request)
@@ -245,7 +296,7 @@ class CachedBackend(Backend):
                 self.stats.hits += 1
                 self.stats.stage(request.label)["cached"] += 1
                 return dataclasses.replace(await asyncio.shield(in_flight[key]))
-            found = self.cache.get(key)
+            found = lookup(key)
             if found is not None:
                 self.stats.hits += 1
                 self.stats.stage(request.label)["cached"] += 1
@@ -269,7 +320,12 @@ class CachedBackend(Backend):
                 raise
             finally:
                 in_flight.pop(key, None)
-            self._store(request, key, result)
+            self._count(request, result)
+            result.key = key
+            if result.ok:
+                unsaved[key] = (request, result)
+                if len(unsaved) >= self.FLUSH_EVERY or time.monotonic() - last_flush > self.FLUSH_S:
+                    flush()
             future.set_result(result)
             return result
 
@@ -280,12 +336,15 @@ class CachedBackend(Backend):
 
             yield dry
             return
-        async with self.inner.session() as inner:
+        try:
+            async with self.inner.session() as inner:
 
-            async def complete(request: ChatRequest) -> ChatResult:
-                return await answer(inner, request)
+                async def complete(request: ChatRequest) -> ChatResult:
+                    return await answer(inner, request)
 
-            yield complete
+                yield complete
+        finally:
+            flush()
 
     def close(self) -> None:
         self.inner.close()

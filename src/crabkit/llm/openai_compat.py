@@ -1,8 +1,8 @@
 """Client for any OpenAI-compatible ``/v1/chat/completions`` endpoint (vLLM, SGLang, llama.cpp, hosted).
 
 The transport is aiohttp, a well-kept client: ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` are
-honoured (``trust_env``), TLS trusts the system's certificates (or ``SSL_CERT_FILE``), extra headers
-go on every request (``headers``: an ``api-key`` header, an organisation id...), and a base URL's
+honoured (read once per server with the standard library, as aiohttp's ``trust_env`` reads them),
+TLS trusts the system's certificates (or ``SSL_CERT_FILE``), extra headers go on every request (``headers``: an ``api-key`` header, an organisation id...), and a base URL's
 query string is kept (``https://host/openai/deployments/d?api-version=2024-06-01``). A hand-written
 HTTP/1.1 client once saved ~100 us of CPU per request here; the servers bound real runs, not the
 client, and it could not go through a proxy, so it is gone.
@@ -30,6 +30,7 @@ import os
 import random
 import time
 import urllib.parse
+import urllib.request
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -215,6 +216,7 @@ class OpenAIBackend(Backend):
         self.model = config.model
         self._all_urls = [chat_url(url) for url in config.urls()]
         self._urls = itertools.cycle(self._all_urls)
+        self._proxies: dict[str, str | None] = {}
         self._api_key = os.environ.get(config.api_key_env, "")
         self._answered = 0  # requests any server answered over this backend's life
         self._unreachable: set[str] = set()  # URLs that refused or failed a connection
@@ -309,7 +311,21 @@ class OpenAIBackend(Backend):
 
         timeout = aiohttp.ClientTimeout(total=self.config.timeout_s)  # per request, connecting included
         connector = aiohttp.TCPConnector(limit=self.config.max_concurrency)
-        return aiohttp.ClientSession(headers=self._headers(), timeout=timeout, connector=connector, trust_env=True)
+        # The environment's proxy settings are read once per server (see _proxy), not on every request:
+        # with trust_env aiohttp also looks for ~/.netrc in a worker thread per request.
+        return aiohttp.ClientSession(headers=self._headers(), timeout=timeout, connector=connector)
+
+    def _proxy(self, url: str) -> str | None:
+        """The proxy for ``url`` from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY (the standard
+        library's reading of them, as aiohttp's trust_env does); credentials may sit in its URL."""
+        if url not in self._proxies:
+            parts = split_url(url)
+            found = urllib.request.getproxies()
+            proxy = found.get(parts.scheme) or found.get("all")
+            if proxy and urllib.request.proxy_bypass(parts.hostname or ""):
+                proxy = None
+            self._proxies[url] = proxy
+        return self._proxies[url]
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[Complete]:
@@ -384,7 +400,7 @@ class OpenAIBackend(Backend):
         mode = self._schema_mode
         body = json.dumps(self.payload(request, mode), ensure_ascii=False).encode()
         try:
-            async with session.post(url, data=body) as response:
+            async with session.post(url, data=body, proxy=self._proxy(url)) as response:
                 status, raw = response.status, await response.read()
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
         except asyncio.TimeoutError:

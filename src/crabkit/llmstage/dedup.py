@@ -14,15 +14,18 @@ above the threshold), the refined instruction is used with probability ``0.5 ** 
 per-record seeded rng; otherwise the original instruction is used.
 
 Tokens are lower-cased Unicode words (``\\w+``), not rouge-score's ASCII-only default, so non-English
-constraints are compared too.
+constraints are compared too. The longest common subsequence is computed bit-parallel (Allison and
+Dix 1986; Hyyro 2004: one big-integer step per token of the candidate), not with rouge-score's
+Python table, which was a third of the LLM stage's CPU; ``tests/test_backtranslate_llm.py`` checks
+that both give the same scores.
 """
 
 from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from crabkit.records import Constraint
 
@@ -32,11 +35,9 @@ THRESHOLD = 0.6
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
-class _UnicodeTokenizer:
-    """rouge-score tokenizer interface: ``tokenize(text) -> list[str]``."""
-
-    def tokenize(self, text: str) -> list[str]:
-        return _TOKEN.findall(text.lower())
+def tokens(text: str) -> list[str]:
+    """The words ROUGE-L compares: lower-cased Unicode ``\\w+`` runs."""
+    return _TOKEN.findall(text.lower())
 
 
 @dataclass(frozen=True)
@@ -46,18 +47,31 @@ class Score:
     f1: float
 
 
-@lru_cache(maxsize=1)
-def _scorer():
-    from rouge_score import rouge_scorer
-
-    return rouge_scorer.RougeScorer(["rougeL"], tokenizer=_UnicodeTokenizer())
+def lcs_length(a: list[str], b: list[str]) -> int:
+    """Length of the longest common subsequence of two token lists (bit-parallel, exact)."""
+    if not a or not b:
+        return 0
+    masks: dict[str, int] = {}
+    for i, t in enumerate(a):
+        masks[t] = masks.get(t, 0) | (1 << i)
+    full = (1 << len(a)) - 1
+    v = full
+    for t in b:
+        u = v & masks.get(t, 0)
+        v = ((v + u) | (v - u)) & full
+    return len(a) - v.bit_count()
 
 
 def rouge_l(reference: str, candidate: str) -> Score:
     """ROUGE-L of ``candidate`` against ``reference``: precision is the share of the candidate's
     tokens on the longest common subsequence, recall the share of the reference's."""
-    s = _scorer().score(reference, candidate)["rougeL"]
-    return Score(s.precision, s.recall, s.fmeasure)
+    ref, cand = tokens(reference), tokens(candidate)
+    if not ref or not cand:
+        return Score(0.0, 0.0, 0.0)
+    lcs = lcs_length(ref, cand)
+    precision, recall = lcs / len(cand), lcs / len(ref)
+    f1 = 0.0 if lcs == 0 else 2 * precision * recall / (precision + recall)
+    return Score(precision, recall, f1)
 
 
 @dataclass
@@ -73,10 +87,17 @@ def dedup_constraints(
     """Drop soft constraints that repeat another constraint of the record (see the module docstring)."""
     n = len(constraints)
     edges: dict[int, set[int]] = {i: set() for i in range(n)}
+    # ROUGE-L F1 = 2 LCS / (|a| + |b|), and the LCS is at most the tokens the two share: pairs whose
+    # shared tokens cannot reach the threshold are skipped without computing it (same result).
+    bags = [Counter(tokens(c.text)) for c in constraints]
+    sizes = [sum(b.values()) for b in bags]
     for i in range(n):
         for j in range(i + 1, n):
             a, b = constraints[i], constraints[j]
             if a.source != "llm" and b.source != "llm":
+                continue
+            total = sizes[i] + sizes[j]
+            if not total or 2 * sum((bags[i] & bags[j]).values()) / total <= threshold:
                 continue
             if rouge_l(a.text, b.text).f1 > threshold:
                 edges[i].add(j)

@@ -25,9 +25,10 @@ import concurrent.futures
 import heapq
 import itertools
 import random
+import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from crabkit import text as _text
@@ -54,10 +55,27 @@ OnAnswer = Callable[[ChatRequest, ChatResult], None]
 
 @dataclass
 class StageResult:
-    """Per record: the failure reason (None: the stage succeeded); and counters for stats.json."""
+    """Per record: the failure reason (None: the stage succeeded); and counters for stats.json.
+
+    The answers are read on the event loop; applying them to the records (dedup, the refined
+    instruction) is CPU work left to :meth:`finalize`, which the caller runs in its own thread, so
+    the loop only sends and reads. ``run_llm_stage`` returns results already finalized.
+    """
 
     failures: list[str | None]
     stats: dict[str, Any]
+    _seeds: list[Any] = field(default_factory=list, repr=False)
+
+    def finalize(self) -> StageResult:
+        """Apply the accepted constraints and refinements to the records (once; idempotent)."""
+        refused = [r for s in self._seeds for r in s.refused][:3]  # a few per block, in seed order
+        if refused:
+            self.stats["judge_refused_examples"] = refused
+        for s in self._seeds:
+            if s.failure is None:
+                s.finish()
+        self._seeds = []
+        return self
 
 
 def _bump(stats: dict[str, Any], group: str, key: str, n: int = 1) -> None:
@@ -96,6 +114,7 @@ class _Seed:
         self.refined: str | None = None
         self.candidates: list[tuple[str, str]] = []
         self.accepted: list[tuple[str, str]] = []
+        self.refused: list[dict[str, str]] = []  # what the judge turned down, for the report
 
     def fail(self, reason: str) -> None:
         if self.failure is None:
@@ -175,6 +194,9 @@ class _Seed:
         out = []
         for (name, t), v in zip(entries, verdicts):
             _bump(self.stats, stat, v.label)
+            if v.verdict is not None and v.label in ("not_satisfied", "not_a_restriction"):
+                request = " ".join(item.seed.instruction.split())[:120]
+                self.refused.append({"request": request, "constraint": t, "verdict": f"{label}: {v.label}"})
             if v.verdict is None:
                 _bump(self.stats, "judge_parse_failures", v.error or "unreadable")
             out.append((name, t, v))
@@ -222,9 +244,10 @@ class _Seed:
                 _bump(self.stats, "refine", "not used: overlaps soft constraints")
 
 
-#: Admission order: a seed's later rounds before other seeds' first requests, so seeds finish
-#: (and blocks can be written) while new work keeps the server full, and the run ends on few chains.
-_PRIORITY = {"rejudge": 0, "judge": 1}
+#: Admission order: the round with the most rounds still to follow first (first requests, then
+#: judge, then re-judge), oldest first within a round. A seed's chain of requests is then never
+#: the last thing started: the run ends on short chains, not on whole ones started at the end.
+_PRIORITY = {"judge": 1, "rejudge": 2}
 
 
 class _Gate:
@@ -240,7 +263,7 @@ class _Gate:
             self.free -= 1
         else:
             ticket: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            heapq.heappush(self.waiting, (_PRIORITY.get(request.label, 2), next(self.order), ticket))
+            heapq.heappush(self.waiting, (_PRIORITY.get(request.label, 0), next(self.order), ticket))
             try:
                 await ticket
             except asyncio.CancelledError:
@@ -271,8 +294,9 @@ async def arun_block(
 ) -> StageResult:
     """The stage for one block, every seed's flow at once through ``complete`` (a backend session).
 
-    Successful records get their soft constraints appended to ``constraints`` and, when used,
-    ``refined_instruction`` set; failed records are left untouched. Raises ``BudgetExhausted`` when
+    Once :meth:`StageResult.finalize` has run, successful records have their soft constraints
+    appended to ``constraints`` and, when used, ``refined_instruction`` set; failed records are left
+    untouched. Raises ``BudgetExhausted`` when
     ``max_requests`` ran out (nothing of the block is kept then; its answers are in the cache).
     """
     stats: dict[str, Any] = {}
@@ -298,12 +322,9 @@ async def arun_block(
         raise
     if capped:
         raise BudgetExhausted("--max-requests reached; rerun with a higher cap to continue (answers are cached)")
-    for s in seeds:
-        if s.failure is None:
-            s.finish()
     failures = [s.failure for s in seeds]
     stats["llm_failures"] = sum(f is not None for f in failures)
-    return StageResult(failures, stats)
+    return StageResult(failures, stats, seeds)
 
 
 def run_llm_stage(items: list[Backtranslated], backend: Backend, cfg: LLMConfig, run_seed: int) -> StageResult:
@@ -313,7 +334,7 @@ def run_llm_stage(items: list[Backtranslated], backend: Backend, cfg: LLMConfig,
         async with backend.session() as complete:
             return await arun_block(items, _Gate(complete, _limit(cfg)), cfg, run_seed)
 
-    return run_sync(go())
+    return run_sync(go()).finalize()
 
 
 class StageRunner:
@@ -326,6 +347,11 @@ class StageRunner:
 
     def __init__(self, backend: Backend, cfg: LLMConfig, run_seed: int, on_answer: OnAnswer | None = None) -> None:
         self.cfg, self.run_seed, self.on_answer = cfg, run_seed, on_answer
+        # The caller's thread does CPU work (the rules of the next blocks) while this loop waits on
+        # sockets; a shorter GIL switch interval (5 ms by default) lets the loop answer each socket
+        # within a fraction of a millisecond instead of up to 5, which is what keeps a server busy.
+        self._switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch, 0.0005))
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="crab-llm-stage", daemon=True)
         self.thread.start()
@@ -364,6 +390,7 @@ class StageRunner:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join()
             self.loop.close()
+            sys.setswitchinterval(self._switch)
 
     def close(self) -> None:
         if self.loop.is_closed():
