@@ -80,21 +80,22 @@ def _run(label: str, src: Path, data: Path, out: Path, base: str, stub: str, ext
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=2000, help="pairs taken from the shared train_3k file")
+    ap.add_argument("--seeds", type=int, default=2000, help="pairs taken from the start of --pairs")
+    ap.add_argument("--pairs", type=Path, default=SHARED, help="the seed pairs (default: the shared train_3k)")
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--mean", type=float, default=0.2, help="stub latency mean (s)")
     ap.add_argument("--p99", type=float, default=2.0, help="stub latency p99 (s)")
     ap.add_argument("--baseline", type=Path, help="an older checkout to run side by side (uses its src/)")
     ap.add_argument("--no-blocks-check", action="store_true", help="skip the --blocks-in-flight 1 rerun")
     args = ap.parse_args(argv)
-    if not SHARED.exists():
-        print(f"bench/llm_stage.py needs {SHARED} (the shared seed pairs); not found")
+    if not args.pairs.exists():
+        print(f"bench/llm_stage.py needs {args.pairs} (the shared seed pairs); not found")
         return 2
     env = {**os.environ, "OPENAI_API_KEY": "sk-bench", "HF_HUB_OFFLINE": "1", "NO_PROXY": "127.0.0.1"}
     with tempfile.TemporaryDirectory(prefix="crab-llm-bench-") as tmp:
         work = Path(tmp)
         data = work / "pairs.jsonl"
-        with SHARED.open(encoding="utf-8") as f, data.open("w", encoding="utf-8") as out:
+        with args.pairs.open(encoding="utf-8") as f, data.open("w", encoding="utf-8") as out:
             for n, line in enumerate(f):
                 if n >= args.seeds:
                     break

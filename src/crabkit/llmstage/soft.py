@@ -66,7 +66,7 @@ class SoftItem(BaseModel):
 
 
 def type_list() -> str:
-    return "\n".join(f"- {name}: {DESCRIPTIONS[name]}" for name in SOFT_TYPES)
+    return "\n".join(f"- {name}: {DESCRIPTIONS[name]}" if DESCRIPTIONS[name] else f"- {name}" for name in SOFT_TYPES)
 
 
 @dataclass

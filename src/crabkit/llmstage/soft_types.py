@@ -44,18 +44,18 @@ SOFT_TYPES: tuple[str, ...] = GLOBAL + LOCAL
 # One line each, shown to the model in the prompt (our own wording).
 DESCRIPTIONS = MappingProxyType(
     {
-        "writing_style": "tone, register, point of view, audience",
-        "semantic_elements": "points, themes or details covered",
+        "writing_style": "tone, register, audience",
+        "semantic_elements": "points or details covered",
         "morphological_prohibitions": "words or content avoided",
-        "language": "the language(s) used",
+        "language": "",
         "literary_devices": "analogies, examples, figures of speech",
-        "grammatical_structure": "sentence forms, voice, tense, person",
-        "hierarchical_structure": "how it is organized into parts or levels",
-        "special_output_format": "markdown, table, code, JSON, letter...",
-        "paragraphs_and_separators": "paragraphs and how they are separated",
+        "grammatical_structure": "voice, tense, person, sentence forms",
+        "hierarchical_structure": "parts and levels",
+        "special_output_format": "markdown, table, code, JSON, letter",
+        "paragraphs_and_separators": "",
         "start_end_sentence": "how it opens or closes",
-        "key_formatting": "bold, italics, quotes, capitals for key terms",
-        "item_listing": "numbered or bulleted lists and their items",
+        "key_formatting": "bold, italics, quotes",
+        "item_listing": "lists and their items",
     }
 )
 
