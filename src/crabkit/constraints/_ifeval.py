@@ -91,12 +91,11 @@ def lower_word_counts(value: str) -> Counter[str]:
 def word_count(value: str) -> int:
     """``\\w+`` words in a whole response (memoised: a dozen types ask for it).
 
-    Lower-casing maps every character but U+0130 to one character that is a word character
-    exactly when the original is, so the runs, and their number, are those of the lower-cased
-    text, whose words the keyword types count anyway.
+    Lower-casing maps every character to characters that are word characters (for the `regex`
+    engine NLTK uses, see ``text.words``) exactly when the original is (checked over all of
+    Unicode by a test), so the runs, and their number, are those of the lower-cased text, whose
+    words the keyword types count anyway.
     """
-    if "\u0130" in value:
-        return text.count_words(value)
     return sum(lower_word_counts(value).values())
 
 
