@@ -10,9 +10,12 @@ Each triple is scored strict and loose by crabkit and by the reference code in
 installed NLTK, langdetect seeded 0. A disagreement that no documented deviation (README, "IFEval
 scoring: deliberate deviations") explains is printed with its triple.
 
-    .venv/bin/python bench/ifeval_differential.py --triples 200000 [--seed 0] [--workers 2]
+    .venv/bin/python bench/ifeval_differential.py            # 20,000 triples, as the test suite runs
+    .venv/bin/python bench/ifeval_differential.py --long     # 200,000 triples (--triples N for any other)
+    .venv/bin/python bench/ifeval_differential.py --long --workers 2 --seed 100 --per-id
 
-``tests/test_ifeval_differential.py`` runs the same code on 20,000 triples.
+``tests/test_ifeval_differential.py`` runs the same code on 20,000 triples (seed 0). Exit status 1
+when any disagreement is unexplained, 2 when the reference or its data is not there.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ SHARED = REPO.parent / "shared"
 ORACLES = SHARED / "oracles"
 DATA = SHARED / "data" / "ifeval"
 GPT4 = "input_response_data_gpt4_20231107_145030.jsonl"
+CI_TRIPLES = 20_000
+LONG_TRIPLES = 200_000
 
 
 @dataclass(frozen=True)
@@ -251,7 +256,7 @@ def _mutations() -> list[Callable[[random.Random, str], str]]:
             return rng.choice(["```JSON\n", "```Json\n", "```\n", "```json"]) + t + "\n```"
         depth = rng.choice([10, 400, 499, 500, 501, 800, 989, 1200])
         open_, close = rng.choice([("[", "]"), ('{"a":', "}")])
-        return open_ * depth + ("1" if open_ == "[" else "1") + close * depth
+        return open_ * depth + "1" + close * depth
 
     def postscript(rng, t):
         mark = rng.choice(["P.S.", "P.P.S", "p.s.", "PS:", "P.S", "P. S.", "P.P.S.", "p. p. s", "Note:"])
@@ -486,11 +491,14 @@ def _run_chunk(args: tuple[int, int]) -> Report:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--triples", type=int, default=200_000)
+    parser.add_argument("--triples", type=int, default=CI_TRIPLES, help=f"default {CI_TRIPLES:,}")
+    parser.add_argument("--long", action="store_true", help=f"{LONG_TRIPLES:,} triples")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1, help="processes; each scores its own seed's triples")
     parser.add_argument("--per-id", action="store_true", help="print triples and pass rates per instruction id")
     args = parser.parse_args(argv)
+    if args.long:
+        args.triples = LONG_TRIPLES
     missing = oracle_missing()
     if missing:
         print(missing, file=sys.stderr)

@@ -25,11 +25,11 @@ from .numbers import round_down_nice
 from .registry import register
 
 __all__ = [
+    "MAX_JSON_DEPTH",
     "ConstrainedResponse",
     "JsonFormat",
     "MultipleSections",
     "NumberBulletLists",
-    "MAX_JSON_DEPTH",
     "NumberHighlightedSections",
     "Title",
     "json_depth",

@@ -63,6 +63,13 @@ def _count(value: Any) -> int:
     return number
 
 
+def _index(value: Any) -> int:
+    # The reference indexes a list with it: an int (or a bool), never a float.
+    if isinstance(value, float):
+        raise ValueError(f"must be an integer, not a float (got {value!r}; the reference cannot index with it)")
+    return _whole(value)
+
+
 def _relation(value: Any) -> str:
     if value not in RELATIONS or not isinstance(value, str):
         raise ValueError(f"must be one of {RELATIONS} (got {value!r})")
@@ -117,7 +124,7 @@ SPECS: dict[str, dict[str, Check]] = {
     "length_constraints:number_words": {"num_words": _count, "relation": _relation},
     "length_constraints:nth_paragraph_first_word": {
         "num_paragraphs": _count,
-        "nth_paragraph": _whole,
+        "nth_paragraph": _index,
         "first_word": _text,
     },
     "detectable_content:number_placeholders": {"num_placeholders": _count},
