@@ -15,7 +15,7 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.insert(0, str(BENCH))
 
-import ifeval_differential as diff  # noqa: E402
+import ifeval_differential as diff
 
 _MISSING = diff.oracle_missing()
 pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")

@@ -66,7 +66,9 @@ def _count(value: Any) -> int:
 def _index(value: Any) -> int:
     # The reference indexes a list with it: an int (or a bool), never a float.
     if isinstance(value, float):
-        raise ValueError(f"must be an integer, not a float (got {value!r}; the reference cannot index with it)")
+        raise ValueError(  # noqa: TRY004 - one error type for kwargs
+            f"must be an integer, not a float (got {value!r}; the reference cannot index with it)"
+        )
     return _whole(value)
 
 
@@ -154,6 +156,8 @@ def normalize_kwargs(ifeval_id: str, kwargs: Mapping[str, Any] | None) -> dict[s
         return {k: v for k, v in (kwargs or {}).items() if v is not None}
     if kwargs is not None and not isinstance(kwargs, Mapping):
         raise IFEvalKwargsError(ifeval_id, "kwargs", f"must be an object (got {kwargs!r})")
+    if not spec:
+        return {}
     given = kwargs or {}
     params: dict[str, Any] = {}
     for name, check in spec.items():
