@@ -10,11 +10,11 @@ Each triple is scored strict and loose by crabkit and by the reference code in
 installed NLTK, langdetect seeded 0. A disagreement that no documented deviation (README, "IFEval
 scoring: deliberate deviations") explains is printed with its triple.
 
-    .venv/bin/python bench/ifeval_differential.py            # 20,000 triples, as the test suite runs
+    .venv/bin/python bench/ifeval_differential.py            # 30,000 triples, as the test suite runs
     .venv/bin/python bench/ifeval_differential.py --long     # 200,000 triples (--triples N for any other)
     .venv/bin/python bench/ifeval_differential.py --long --workers 2 --seed 100 --per-id
 
-``tests/test_ifeval_differential.py`` runs the same code on 20,000 triples (seed 0). Exit status 1
+``tests/test_ifeval_differential.py`` runs the same code on 30,000 triples (seed 0). Exit status 1
 when any disagreement is unexplained, 2 when the reference or its data is not there.
 """
 
@@ -38,7 +38,7 @@ SHARED = REPO.parent / "shared"
 ORACLES = SHARED / "oracles"
 DATA = SHARED / "data" / "ifeval"
 GPT4 = "input_response_data_gpt4_20231107_145030.jsonl"
-CI_TRIPLES = 20_000
+CI_TRIPLES = 30_000
 LONG_TRIPLES = 200_000
 
 

@@ -1,4 +1,4 @@
-"""crabkit's IFEval scoring against the reference code, on 20,000 seeded adversarial triples.
+"""crabkit's IFEval scoring against the reference code, on 30,000 seeded adversarial triples.
 
 The reference is ``../shared/oracles/instruction_following_eval`` (imported, never copied); the
 harness is ``bench/ifeval_differential.py`` (``--long`` there runs 200,000 triples). Every
@@ -31,7 +31,7 @@ def official():
     return diff.load_official()
 
 
-def test_crabkit_agrees_with_the_reference_on_20000_adversarial_triples(lib, official):
+def test_crabkit_agrees_with_the_reference_on_30000_adversarial_triples(lib, official):
     report = diff.compare(diff.generate_triples(diff.CI_TRIPLES, 0, *official), lib, keep=50)
     assert report.triples == diff.CI_TRIPLES >= 20_000
     assert report.n_unexplained == 0, "\n".join(report.unexplained)

@@ -25,11 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "response fails every instruction unless --skip-missing is given.",
     )
     s.add_argument(
-        "--input-data", required=True, dest="prompts", help="prompts JSONL (IFEval input_data.jsonl format)"
+        "--input-data", required=True, dest="prompts", metavar="FILE", help="prompts JSONL (IFEval input_data.jsonl format)"
     )
-    s.add_argument("--responses", required=True, help="responses JSONL with prompt (or key) and response")
+    s.add_argument("--responses", required=True, metavar="FILE", help="responses JSONL with prompt (or key) and response")
     s.add_argument(
-        "--output", required=True, dest="out", help="directory for responses.jsonl, results.jsonl, summary.json"
+        "--output", required=True, dest="out", metavar="DIR", help="directory for responses.jsonl, results.jsonl, summary.json"
     )
     add_scoring_args(s)
     s.set_defaults(func=run_score, command_name="crab ifeval score")
