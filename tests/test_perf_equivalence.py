@@ -433,3 +433,25 @@ def test_backtranslation_is_deterministic_and_leaves_global_random_alone(pairs):
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+# --- Treebank capital words -----------------------------------------------------------------------
+
+
+def test_sentences_skipped_by_the_capital_word_shortcut_have_no_capital_tokens(corpus):
+    from nltk.tokenize import NLTKWordTokenizer
+
+    from crabkit.constraints import _ifeval
+
+    assert _ifeval._treebank_checked()  # the installed NLTK is one the shortcut was worked out for
+    treebank = NLTKWordTokenizer()
+    tricky = ["'TIS THE SEASON", "'Tis the season", "Cannot stop", "Gonna Go", "I am here.", "DON'T\nSTOP",
+              "Hello, World!", "A cat.", "Mr. Smith", '"Hello" he said', "Paris\x1fLondon", "CaNNot", "D'ye"]  # fmt: skip
+    sentences = {s for value in corpus + tricky for s in text.sentences(value) if s.isascii()} | set(tricky)
+    skipped = [s for s in sentences if _ifeval._no_upper_tokens(s)]
+    assert len(skipped) > 0.2 * len(sentences)
+    for sentence in sentences:
+        tokens = treebank.tokenize(sentence)
+        assert _ifeval._treebank().tokenize(sentence) == tokens
+        if sentence in skipped:
+            assert not any(t.isupper() for t in tokens), sentence
