@@ -131,18 +131,30 @@ def test_summary_reports_prompt_and_instruction_accuracy_per_id_and_family():
     assert s["n_missing"] == 0 and s["missing_keys"] == []
 
 
-def test_prompt_without_response_is_reported_missing_not_scored():
+def test_prompt_without_response_fails_every_instruction_and_is_listed_missing():
     result = score(PROMPTS, {"P10": "A crab walks", "other prompt": "stray"})
     assert [p.key for p in result.missing] == [11, 12]
-    assert [r.key for r in result.results] == [10]
+    assert [(r.key, r.has_response) for r in result.results] == [(10, True), (11, False), (12, False)]
+    assert not any(any(r.strict) or any(r.loose) for r in result.results[1:])
     s = result.summary()
-    assert s["missing_keys"] == [11, 12] and s["n_unmatched_responses"] == 1 and s["n_prompts"] == 1
+    assert s["missing_keys"] == [11, 12] and s["n_unmatched_responses"] == 1 and s["n_prompts"] == 3
+    assert s["prompt_strict"] == 1 / 3
+    assert result.missing_note() == "2 of 3 prompts have no response, counted as failures: key 11, 12"
 
 
-def test_no_responses_at_all_reports_every_prompt_missing():
+def test_skip_missing_scores_only_the_answered_prompts():
+    result = score(PROMPTS, {"P10": "A crab walks"}, skip_missing=True)
+    assert [r.key for r in result.results] == [10] and [p.key for p in result.missing] == [11, 12]
+    s = result.summary()
+    assert (s["n_prompts"], s["prompt_strict"], s["missing_scored_as"]) == (1, 1.0, "skipped")
+    assert result.missing_note().startswith("2 of 3 prompts have no response, left out of the scores")
+
+
+def test_no_responses_at_all_fails_every_prompt():
     result = score(PROMPTS, [])
-    assert result.results == [] and [p.key for p in result.missing] == [10, 11, 12]
-    assert result.summary()["prompt_strict"] == 0.0
+    assert [p.key for p in result.missing] == [10, 11, 12] and len(result.results) == 3
+    assert result.summary()["prompt_strict"] == 0.0 and result.summary()["n_prompts"] == 3
+    assert score(PROMPTS, [], skip_missing=True).results == []
 
 
 def test_result_records_have_the_documented_fields():
@@ -211,9 +223,10 @@ def _official_inputs():
 
 def test_official_gpt4_file_reports_prompt_2785_missing_by_its_old_wording():
     prompts, responses, _ = _official_inputs()
-    result = score(prompts, responses)
+    result = score(prompts, responses, skip_missing=True)
     assert [p.key for p in result.missing] == [2785]
     assert result.n_unmatched_responses == 1 and len(result.results) == 540
+    assert len(score(prompts, responses).results) == 541  # counted as a failure by default
 
 
 def test_parity_with_reference_on_official_gpt4_responses():

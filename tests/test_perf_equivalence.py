@@ -275,24 +275,42 @@ def test_phrase_search_spans_any_whitespace_but_not_word_characters():
 # --- memoised counts -----------------------------------------------------------------------------
 
 
-def test_lowercasing_keeps_word_characters_but_for_dotted_capital_i():
+def _nltk_words(value: str) -> list[str]:
+    """The definition: the installed NLTK's ``RegexpTokenizer(r"\\w+")``, as the reference counts words."""
+    from nltk.tokenize import RegexpTokenizer
+
+    return RegexpTokenizer(r"\w+").tokenize(value)
+
+
+def test_lowercasing_keeps_word_characters_for_nltks_regex_engine():
     # word_count counts the lower-cased words of the keyword types; this is why that is exact.
+    import regex
+
+    word = regex.compile(r"\w")
     changed = [
         c
         for c in map(chr, range(sys.maxunicode + 1))
         if not "\ud800" <= c <= "\udfff"
-        and (len(c.lower()) != 1 or (c.isalnum() or c == "_") != (c.lower().isalnum() or c.lower() == "_"))
+        and any((word.fullmatch(low) is None) != (word.fullmatch(c) is None) for low in c.lower())
     ]
-    assert changed == ["\u0130"]
+    assert changed == []
+
+
+def test_words_follow_nltk_3_10_not_the_standard_re():
+    # Devanagari vowel signs and U+FE0F are word characters for NLTK 3.10's `regex` engine.
+    assert text.words("\u0935\u093f\u091c\u094d\u091e\u093e\u0928 \u2764\ufe0f x") == [
+        "\u0935\u093f\u091c\u094d\u091e\u093e\u0928", "\ufe0f", "x"]
+    assert text.words("\u0935\u093f\u091c\u094d\u091e\u093e\u0928") != re.findall(r"\w+", "\u0935\u093f\u091c\u094d\u091e\u093e\u0928")
 
 
 def test_word_split_in_c_finds_the_words_the_pattern_finds(corpus):
     assert all(not re.match(r"\w", mark) and not mark.isupper() for mark in text._NON_WORD_MARKS)
+    assert all(not _nltk_words(mark) for mark, _ in text._WORD_SPLIT_MARKS)
     odd = ["don\u2019t \u2014 stop\u2026 caf\u00e9 na\u00efve", "a_b c__d 3.14 x\u00a0y \u2192 z", "\ufe0f\u00d7\u00b0", "",
            "tab\tnew\nline\x0b\x1c\x1f end", "\u0130stanbul \u00bd \u2082 \U0001f600 emoji"]
     fast = 0
     for value in corpus + [v.lower() for v in corpus[::7]] + odd:
-        assert text.words(value) == re.findall(r"\w+", value), value[:60]
+        assert text.words(value) == _nltk_words(value), value[:60]
         fast += text._ascii_words(value) is not None
     assert fast > 0.7 * len(corpus)  # most texts take the C path
 
@@ -313,7 +331,7 @@ def test_memoised_counts_match_their_definitions(pairs):
     inline_code = re.compile(r"`[^`\n]*`")
     url = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
     for value in [p["response"] for p in pairs[::3]] + HARD:
-        assert word_count(value) == len(re.findall(r"\w+", value))
+        assert word_count(value) == len(_nltk_words(value))
         longest = max((text.count_words(s) for s in layout(value).sentences), default=0)
         plain = text.words(url.sub(" ", inline_code.sub(" ", layout(value).no_code)))
         longest_word = max((len(w) for w in plain), default=0)
@@ -415,3 +433,25 @@ def test_backtranslation_is_deterministic_and_leaves_global_random_alone(pairs):
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+# --- Treebank capital words -----------------------------------------------------------------------
+
+
+def test_sentences_skipped_by_the_capital_word_shortcut_have_no_capital_tokens(corpus):
+    from nltk.tokenize import NLTKWordTokenizer
+
+    from crabkit.constraints import _ifeval
+
+    assert _ifeval._treebank_checked()  # the installed NLTK is one the shortcut was worked out for
+    treebank = NLTKWordTokenizer()
+    tricky = ["'TIS THE SEASON", "'Tis the season", "Cannot stop", "Gonna Go", "I am here.", "DON'T\nSTOP",
+              "Hello, World!", "A cat.", "Mr. Smith", '"Hello" he said', "Paris\x1fLondon", "CaNNot", "D'ye"]  # fmt: skip
+    sentences = {s for value in corpus + tricky for s in text.sentences(value) if s.isascii()} | set(tricky)
+    skipped = [s for s in sentences if _ifeval._no_upper_tokens(s)]
+    assert len(skipped) > 0.2 * len(sentences)
+    for sentence in sentences:
+        tokens = treebank.tokenize(sentence)
+        assert _ifeval._treebank().tokenize(sentence) == tokens
+        if sentence in skipped:
+            assert not any(t.isupper() for t in tokens), sentence

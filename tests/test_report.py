@@ -168,4 +168,5 @@ def test_crab_ifeval_score_output_is_reported_with_its_aggregate(tmp_path: Path)
                  "--output", str(tmp_path / "scored")]) == 0
     page = render_report(find_data(tmp_path))
     assert "IFEval (scored)" in page
-    assert "<td>aggregate (mean of the four)</td><td>50.0</td><td>-</td>" in page  # no intervals there
+    # `crab ifeval score` is `crab eval ifeval --responses`: its summary carries the intervals too.
+    assert "<td>aggregate (mean of the four)</td><td>50.0</td><td>[0.0, 100.0]</td>" in page

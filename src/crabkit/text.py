@@ -38,7 +38,6 @@ __all__ = [
     "words",
 ]
 
-_WORD_RE = re.compile(r"\w+")
 _PUNKT_FILES = ("abbrev_types.txt", "collocations.tab", "sent_starters.txt", "ortho_context.tab")
 
 
@@ -50,18 +49,33 @@ _MARKS_AS_SPACES = tuple((mark, " ") for mark in _NON_WORD_MARKS)
 _ASCII_WORD_TABLE = bytes(c if chr(c).isalnum() or c == 95 else 32 for c in range(128)) + b" " * 128
 
 
+# The marks above that are not word characters for the `regex` engine either: U+FE0F, a nonspacing
+# mark, is one (see ``words``).
+_WORD_SPLIT_MARKS = tuple((mark, " ") for mark in _NON_WORD_MARKS if mark != "\ufe0f")
+
+
 def _ascii_words(text: str) -> list[str] | None:
     """``\\w+`` tokens split in C, or None when the text holds other non-ASCII characters.
 
     Replacing a non-word character by a space leaves every run of word characters as it was, so
     the common marks are made spaces first; most answers are then ASCII, whose word characters
-    are exactly letters, digits and "_".
+    are exactly letters, digits and "_" for either regular-expression engine.
     """
     if not text.isascii():
-        text = marks_as_spaces(text)
+        text = replaced(text, _WORD_SPLIT_MARKS)
         if not text.isascii():
             return None
     return text.encode("ascii").translate(_ASCII_WORD_TABLE).decode("ascii").split()
+
+
+@functools.lru_cache(maxsize=1)
+def _word_re():
+    """NLTK's ``RegexpTokenizer(r"\\w+")`` pattern as NLTK 3.10 compiles it: with the `regex` engine
+    (``nltk.redos``), whose ``\\w`` also takes combining marks (Devanagari vowel signs, U+FE0F...),
+    where the standard ``re`` (NLTK 3.8's engine) splits words at them."""
+    import regex
+
+    return regex.compile(r"\w+", regex.UNICODE | regex.MULTILINE | regex.DOTALL)
 
 
 def marks_as_spaces(text: str) -> str:
@@ -83,9 +97,9 @@ def replaced(text: str, table: tuple[tuple[str, str], ...]) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Word tokens as IFEval counts them (NLTK ``RegexpTokenizer(r"\\w+")``)."""
+    """Word tokens as IFEval counts them: NLTK 3.10's ``RegexpTokenizer(r"\\w+")`` (`regex` engine)."""
     found = _ascii_words(text)
-    return _WORD_RE.findall(text) if found is None else found
+    return _word_re().findall(text) if found is None else found
 
 
 def count_words(text: str) -> int:

@@ -40,7 +40,7 @@ class VerifyReport:
 
 def _check(type_id: str, response: str, params: dict[str, Any], by_ifeval: bool) -> bool:
     ctype = get_by_ifeval_id(type_id) if by_ifeval else get(type_id)
-    if by_ifeval:
+    if by_ifeval or ctype.ifeval_id:  # an IFEval type's params are its kwargs: the one kwargs policy
         params = ctype.from_kwargs(params or {})
     return bool(ctype.check(response, params))
 

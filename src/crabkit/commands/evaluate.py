@@ -163,66 +163,94 @@ def _interval(rate: float, ci: list[float]) -> tuple[str, str]:
 def _register_ifeval(bench: argparse._SubParsersAction) -> None:
     from crabkit.eval.ifeval_run import DEFAULT_HUB_ID
 
-    p = bench.add_parser("ifeval", help="IFEval: generate, then score strict/loose at prompt and instruction level",
-                         description="Writes OUT/responses.jsonl, OUT/results.jsonl and OUT/summary.json.")
+    p = bench.add_parser(
+        "ifeval", help="IFEval: generate (or read --responses), then score strict/loose at prompt and instruction level",
+        description="Generates a response to every prompt with --backend, or scores the responses in --responses "
+        "(crab's one IFEval scorer; `crab ifeval score` is an alias of the --responses form). Writes "
+        "OUT/responses.jsonl, OUT/results.jsonl and OUT/summary.json. A prompt without a response fails "
+        "every instruction unless --skip-missing is given.")
     p.add_argument("--prompts", default=DEFAULT_HUB_ID,
                    help=f"input_data.jsonl-format file, or a Hub dataset id (default {DEFAULT_HUB_ID})")
     p.add_argument("--out", required=True, help="run directory")
     add_backend_args(p)
     p.add_argument("--responses", help="score this responses JSONL instead of generating")
-    p.add_argument("--match-by", choices=["auto", "prompt", "key"], default="auto",
-                   help="how --responses records find their prompt (auto: key when all have one)")
+    add_scoring_args(p)
     p.add_argument("--limit", type=int, help="only the first N prompts")
-    p.add_argument("--bootstrap-seed", type=int, default=0, help="seed of the bootstrap intervals")
     _add_generation_args(p, max_tokens=1024)
     p.set_defaults(func=run_ifeval_cmd)
 
 
+def add_scoring_args(p: argparse.ArgumentParser) -> None:
+    """The IFEval scoring options, shared by `crab eval ifeval` and its alias `crab ifeval score`."""
+    p.add_argument("--match-by", choices=["auto", "prompt", "key"], default="auto",
+                   help="how --responses records find their prompt: by prompt text (as the reference), by key, "
+                        "or auto: by key when every record has one, else by prompt text (default auto)")
+    p.add_argument("--skip-missing", action="store_true",
+                   help="score only the prompts that have a response (default: a prompt without one fails "
+                        "every instruction)")
+    p.add_argument("--bootstrap-seed", type=int, default=0, help="seed of the bootstrap intervals (default 0)")
+
+
 def run_ifeval_cmd(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
     from crabkit.eval.ifeval import IFEvalDataError
-    from crabkit.eval.ifeval_run import METRICS, load_ifeval_prompts, run_ifeval
+    from crabkit.eval.ifeval_run import load_ifeval_prompts, run_ifeval
 
+    name = getattr(args, "command_name", "crab eval ifeval")
     out = Path(args.out)
+    dry_run = getattr(args, "dry_run", False)
     work, tmp = _dry_run_out(args, out)
     backend = None
     try:
-        if args.responses is None and args.backend is None:
+        if args.responses is None and getattr(args, "backend", None) is None:
             raise ValueError("give --backend to generate responses, or --responses to score existing ones")
-        prompts = load_ifeval_prompts(args.prompts, args.limit)
+        prompts = load_ifeval_prompts(args.prompts, getattr(args, "limit", None))
         if args.responses is None:
             backend = backend_from_args(args, cache=None if args.no_cache else out / "llm_cache.sqlite")
-        summary = run_ifeval(backend, prompts, work, settings=_gen_settings(args), responses=args.responses,
+        settings = _gen_settings(args) if args.responses is None else None
+        summary = run_ifeval(backend, prompts, work, settings=settings, responses=args.responses,
                              match_by=args.match_by, seed=args.bootstrap_seed, source=str(args.prompts),
-                             progress=sys.stderr.isatty())
+                             progress=sys.stderr.isatty(), skip_missing=args.skip_missing)
     except (IFEvalDataError, ValueError, TypeError, OSError, ImportError, RuntimeError) as exc:
-        print(f"crab eval ifeval: {exc}", file=sys.stderr)
+        print(f"{name}: {exc}", file=sys.stderr)
         return 2
     finally:
         if backend is not None:
             backend.close()
         if tmp is not None:
             tmp.cleanup()
-    if tmp is not None:
+    if dry_run and tmp is not None:
         _print_dry_run("ifeval", {"model under test": backend})
         return 0
+    _print_ifeval_summary(summary, out)
+    return 0
+
+
+def _print_ifeval_summary(summary: dict[str, Any], out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from crabkit.eval.ifeval_run import METRICS
+
     table = Table(title=f"IFEval: {summary['n_prompts']} prompts, {summary['n_instructions']} instructions")
     for column in ("metric", "score", "95% CI"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     for name in (*METRICS, "aggregate"):
         table.add_row(name, *_interval(summary[name], summary["ci95"][name]), end_section=name == METRICS[-1])
+    families = Table(title="per family")
+    for column in ("family", "n", "strict", "loose"):
+        families.add_column(column, justify="left" if column == "family" else "right")
+    for name, row in summary["by_family"].items():
+        families.add_row(name, str(row["n"]), f"{row['strict']:.4f}", f"{row['loose']:.4f}")
     console = Console()
     console.print(table)
+    console.print(families)
     console.print("aggregate = mean of the four metrics; intervals: percentile bootstrap over prompts",
                   soft_wrap=True)
-    if summary["n_missing"]:
-        console.print(f"warning: {summary['n_missing']} prompt(s) had no response and were not scored")
+    if summary.get("missing_note"):
+        print(f"warning: {summary['missing_note']}", file=sys.stderr)
     if summary["generation_errors"]:
         console.print(f"warning: {summary['generation_errors']} failed generation(s) scored as empty responses")
     console.print(f"Files: {out / 'responses.jsonl'}, {out / 'results.jsonl'}, {out / 'summary.json'}", soft_wrap=True)
-    return 0
 
 
 # --- constraints (held-out seeds of a crabkit run) -------------------------------------------------

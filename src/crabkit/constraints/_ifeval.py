@@ -12,6 +12,7 @@ variant; ``clear_caches`` empties them (benchmarks call it to time cold passes).
 from __future__ import annotations
 
 import functools
+import re
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -91,12 +92,11 @@ def lower_word_counts(value: str) -> Counter[str]:
 def word_count(value: str) -> int:
     """``\\w+`` words in a whole response (memoised: a dozen types ask for it).
 
-    Lower-casing maps every character but U+0130 to one character that is a word character
-    exactly when the original is, so the runs, and their number, are those of the lower-cased
-    text, whose words the keyword types count anyway.
+    Lower-casing maps every character to characters that are word characters (for the `regex`
+    engine NLTK uses, see ``text.words``) exactly when the original is (checked over all of
+    Unicode by a test), so the runs, and their number, are those of the lower-cased text, whose
+    words the keyword types count anyway.
     """
-    if "\u0130" in value:
-        return text.count_words(value)
     return sum(lower_word_counts(value).values())
 
 
@@ -106,15 +106,77 @@ def sentence_count(value: str) -> int:
     return text.count_sentences(value)
 
 
+def _unwrapped(value: Any) -> Any:
+    """A pattern (or nested tuples and lists of them) without NLTK's per-match timeout wrapper
+    (``nltk.redos.TimedPattern._rx``: the same `regex` pattern, matching identically)."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_unwrapped(v) for v in value)
+    return getattr(value, "_rx", value)
+
+
 @functools.lru_cache(maxsize=1)
 def _treebank():
+    """NLTK's ``NLTKWordTokenizer`` (``word_tokenize``'s), its own ``tokenize`` code, with its patterns
+    unwrapped: NLTK 3.10.4 runs each of them under a timeout wrapper that doubles the cost."""
     from nltk.tokenize import NLTKWordTokenizer
 
-    return NLTKWordTokenizer()
+    tokenizer = NLTKWordTokenizer()
+    for name in dir(tokenizer):
+        if name.isupper():
+            setattr(tokenizer, name, _unwrapped(getattr(tokenizer, name)))
+    return tokenizer
+
+
+# NLTK's Treebank code and patterns (3.10.4, 3.10.3) for which ``_no_upper_tokens`` was worked out.
+_TREEBANK_SHA256 = frozenset({
+    "f69547250108f4bdd17b4ea5e5a03056e17f9bf35c317c9b0cbf5710579cb23c",
+    "1ea900e2d4bf7430f28c543dc7ee57ef931ec1d2b3579ba429b2b4b456fbb63f",
+})  # fmt: skip
+_PLAIN_CAPITALISED = re.compile(r"[A-Z][a-z]+[,.;:!?]?")
+# A whitespace-separated chunk (``str.split``'s whitespace: ``re``'s ``\s`` on ASCII) holding a capital.
+_CAPITAL_CHUNK = re.compile(r"(?<!\S)\S*[A-Z]\S*")
+
+
+def _pattern_text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_pattern_text(v) for v in value) + "]"
+    if hasattr(value, "pattern"):
+        return repr((value.pattern, int(value.flags) & ~(256 | 32)))
+    return repr(value)
+
+
+@functools.lru_cache(maxsize=1)
+def _treebank_checked() -> bool:
+    """Whether NLTK's Treebank tokenizer is one ``_no_upper_tokens`` was worked out for."""
+    import hashlib
+    import inspect
+
+    from nltk.tokenize.destructive import NLTKWordTokenizer
+
+    tokenizer = NLTKWordTokenizer()
+    digest = hashlib.sha256(inspect.getsource(NLTKWordTokenizer.tokenize).encode())
+    for name in sorted(a for a in dir(tokenizer) if a.isupper()):
+        digest.update(name.encode())
+        digest.update(_pattern_text(getattr(tokenizer, name)).encode())
+    return digest.hexdigest() in _TREEBANK_SHA256
+
+
+def _no_upper_tokens(sentence: str) -> bool:
+    """Whether the Treebank tokens of an ASCII ``sentence`` cannot include an all-capitals one.
+
+    Treebank only inserts spaces and swaps quote marks for other marks (never adds a letter, never
+    joins text across whitespace), so each token lies inside one whitespace-separated chunk. A chunk
+    without a capital gives no capital token; neither does a capitalised word (``The``, ``Paris,``):
+    its only splits are before the trailing mark and inside ``Cannot``-style contractions, whose
+    pieces all keep a lower-case letter.
+    """
+    return all(_PLAIN_CAPITALISED.fullmatch(chunk.group()) for chunk in _CAPITAL_CHUNK.finditer(sentence))
 
 
 @per_text(16 * _CACHE_SIZE)
 def _sentence_upper_tokens(sentence: str) -> int:
+    if sentence.isascii() and _treebank_checked() and _no_upper_tokens(sentence):
+        return 0
     return sum(1 for token in _treebank().tokenize(sentence) if token.isupper())
 
 

@@ -134,9 +134,13 @@ class ConstraintType(ABC):
         """IFEval kwargs for these params (only meaningful when ``ifeval_id`` is set)."""
         return dict(params)
 
-    def from_kwargs(self, kwargs: Mapping[str, Any]) -> Params:
-        """Params from IFEval kwargs; ``None`` values (the reference's "unset") are dropped."""
-        return {k: v for k, v in kwargs.items() if v is not None}
+    def from_kwargs(self, kwargs: Mapping[str, Any] | None) -> Params:
+        """Params from IFEval kwargs under the one kwargs policy (``ifeval_kwargs``): nulls and keys
+        the type does not take are dropped; a value the reference cannot score, or would replace
+        with a random one, raises ``IFEvalKwargsError`` (a ``ValueError``) naming the field."""
+        from .ifeval_kwargs import normalize_kwargs
+
+        return normalize_kwargs(self.ifeval_id or "", kwargs)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}>"

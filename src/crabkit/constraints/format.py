@@ -1,7 +1,9 @@
 """IFEval ``detectable_format:*`` types: bullets, highlights, sections, JSON, title, fixed answers.
 
 Deviations: a ``section_spliter`` is matched literally (``re.escape``), where the reference reads it as
-a regular expression; JSON nested too deeply for Python's parser fails instead of crashing.
+a regular expression; JSON nested more than ``MAX_JSON_DEPTH`` (500) arrays or objects deep fails
+``json_format``, and shallower JSON is judged the same from any call stack (the reference's verdict
+on deep JSON depends on how deep its caller's stack is, and past ~990 levels it crashes).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import functools
 import json
 import random
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,12 +25,14 @@ from .numbers import round_down_nice
 from .registry import register
 
 __all__ = [
+    "MAX_JSON_DEPTH",
     "ConstrainedResponse",
     "JsonFormat",
     "MultipleSections",
     "NumberBulletLists",
     "NumberHighlightedSections",
     "Title",
+    "json_depth",
 ]
 
 #: The reference's fixed answer options for ``constrained_response``.
@@ -37,6 +42,10 @@ _HIGHLIGHT = re.compile(r"\*[^\n\*]*\*")
 _DOUBLE_HIGHLIGHT = re.compile(r"\*\*[^\n\*]*\*\*")
 _TITLE = re.compile(r"<<[^\n]+>>")
 _JSON_FENCES = ("```json", "```Json", "```JSON", "```")
+#: JSON nested deeper than this (arrays and objects) fails ``json_format``, a verdict that needs no
+#: parser; anything shallower parses within Python's default recursion limit from a fresh thread.
+MAX_JSON_DEPTH = 500
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 # A bullet as a reader sees one: a star or dash, a space, then text. The reference also counts
 # "---" rules and "*emphasis*" lines, so a count is only inferred where both agree.
@@ -225,6 +234,55 @@ def _json_body(response: str) -> str:
     return value.removesuffix("```").strip()
 
 
+def json_depth(response: str) -> int:
+    """How deeply arrays and objects nest in the JSON body of ``response`` (fence removed); brackets
+    inside complete strings do not count."""
+    return _depth(_json_body(response))
+
+
+def _depth(body: str) -> int:
+    depth = most = 0
+    for match in _JSON_TOKEN.finditer(body):
+        mark = match.group()
+        if mark in "[{":
+            depth += 1
+            most = max(most, depth)
+        elif mark in "]}":
+            depth -= 1
+    return most
+
+
+def _loads(body: str) -> bool:
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
+
+
+def _parses(body: str) -> bool:
+    """``json.loads(body)`` succeeds, judged the same at any call depth: nesting past ``MAX_JSON_DEPTH``
+    fails, and a parse that runs out of stack because the caller's is deep is redone in a fresh thread."""
+    if body.count("[") + body.count("{") > MAX_JSON_DEPTH and _depth(body) > MAX_JSON_DEPTH:
+        return False
+    try:
+        return _loads(body)
+    except RecursionError:
+        pass
+    verdict: list[bool] = []
+
+    def parse() -> None:
+        try:
+            verdict.append(_loads(body))
+        except RecursionError:  # only with a recursion limit set far below Python's default
+            verdict.append(False)
+
+    worker = threading.Thread(target=parse, name="crabkit-json-check")
+    worker.start()
+    worker.join()
+    return verdict[0]
+
+
 @register
 class JsonFormat(ConstraintType):
     """The whole response parses as JSON, optionally inside a markdown code fence."""
@@ -239,21 +297,15 @@ class JsonFormat(ConstraintType):
     )
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
-        try:
-            json.loads(_json_body(response))
-        except (ValueError, RecursionError):
-            return False
-        return True
+        return _parses(_json_body(response))
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
         body = _json_body(response)
         if not body or body[0] not in "{[":
             return None  # a bare string or number parses too, but nobody asks for JSON to get one
-        try:
-            value = json.loads(body)
-        except (ValueError, RecursionError):
+        if not _parses(body):
             return None
-        return {} if value else None
+        return {} if json.loads(body) else None
 
 
 @register

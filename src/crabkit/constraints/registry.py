@@ -32,9 +32,15 @@ def register(cls: type[ConstraintType]) -> type[ConstraintType]:
     return cls
 
 
+_loaded: list[bool] = []
+
+
 def _load() -> None:
-    # Importing the family modules runs their @register lines.
-    from . import families  # noqa: F401
+    # Importing the family modules runs their @register lines (once: scoring looks types up per check).
+    if not _loaded:
+        from . import families  # noqa: F401
+
+        _loaded.append(True)
 
 
 def get(type_id: str) -> ConstraintType:

@@ -4,8 +4,9 @@ Inputs are the reference formats: prompts (``key``, ``prompt``, ``instruction_id
 and responses (``prompt``, ``response``; ``key`` too when matching by key). An instruction is
 followed *strictly* when the non-blank response passes its check, and *loosely* when any of eight
 variants passes: the response, without its first line, without its last line, without both, and
-each of these with every ``*`` removed. A prompt without a response is reported in ``missing``
-instead of stopping the run (the reference raises ``KeyError``).
+each of these with every ``*`` removed. A prompt without a response fails every instruction and is
+listed in ``missing`` (the reference raises ``KeyError``); ``skip_missing=True`` leaves such prompts
+out of the scores instead.
 
 Example::
 
@@ -87,6 +88,8 @@ class PromptResult:
     instruction_id_list: list[str]
     strict: list[bool]
     loose: list[bool]
+    #: False for a prompt that had no response (scored as failing every instruction).
+    has_response: bool = True
 
     @property
     def strict_all(self) -> bool:
@@ -97,22 +100,40 @@ class PromptResult:
         return all(self.loose)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "key": self.key,
             "prompt": self.prompt,
             "instruction_id_list": self.instruction_id_list,
             "strict": self.strict,
             "loose": self.loose,
         }
+        if not self.has_response:
+            out["no_response"] = True
+        return out
 
 
 @dataclass
 class IFEvalResult:
-    """Scored prompts, plus the prompts that had no response and the count of unused responses."""
+    """Scored prompts, the prompts that had no response and the count of unused responses.
+
+    ``results`` holds the prompts without a response too (failing every instruction), unless they
+    were skipped (``skipped_missing``).
+    """
 
     results: list[PromptResult]
     missing: list[IFEvalPrompt] = field(default_factory=list)
     n_unmatched_responses: int = 0
+    skipped_missing: bool = False
+
+    def missing_note(self) -> str | None:
+        """One line on the prompts without a response, or None when every prompt had one."""
+        if not self.missing:
+            return None
+        n_all = len(self.results) + (len(self.missing) if self.skipped_missing else 0)
+        keys = ", ".join(str(p.key) for p in self.missing[:20])
+        more = f" and {len(self.missing) - 20} more" if len(self.missing) > 20 else ""
+        fate = "left out of the scores (--skip-missing)" if self.skipped_missing else "counted as failures"
+        return f"{len(self.missing)} of {n_all} prompts have no response, {fate}: key {keys}{more}"
 
     def summary(self) -> dict[str, Any]:
         """Prompt- and instruction-level accuracy, strict and loose, overall, per instruction, per family."""
@@ -139,6 +160,7 @@ class IFEvalResult:
             "n_instructions": n_instructions,
             "n_missing": len(self.missing),
             "missing_keys": [p.key for p in self.missing],
+            "missing_scored_as": "skipped" if self.skipped_missing else "failures",
             "n_unmatched_responses": self.n_unmatched_responses,
             "by_instruction": _table(by_id),
             "by_family": _table(by_family),
@@ -271,7 +293,10 @@ def _checks(prompt: IFEvalPrompt) -> list[tuple[ConstraintType, dict[str, Any]]]
             ctype = get_by_ifeval_id(iid)
         except UnknownConstraintType:
             raise IFEvalDataError(f"prompt key {prompt.key!r}: unknown instruction id {iid!r}") from None
-        checks.append((ctype, ctype.from_kwargs(kwargs)))
+        try:
+            checks.append((ctype, ctype.from_kwargs(kwargs)))
+        except ValueError as exc:  # the kwargs policy: names the instruction id and the field
+            raise IFEvalDataError(f"prompt key {prompt.key!r}: {exc}") from None
     return checks
 
 
@@ -282,9 +307,13 @@ def _run(prompt: IFEvalPrompt, ctype: ConstraintType, params: Mapping[str, Any],
         raise IFEvalDataError(f"prompt key {prompt.key!r}: {exc}") from None
 
 
-def score_prompt(prompt: IFEvalPrompt, response: str) -> PromptResult:
-    """Strict and loose verdicts of ``response`` for every instruction of ``prompt``."""
+def score_prompt(prompt: IFEvalPrompt, response: str | None) -> PromptResult:
+    """Strict and loose verdicts of ``response`` for every instruction of ``prompt``; ``None`` (no
+    response) fails them all. The kwargs are checked either way."""
     checks = _checks(prompt)
+    if response is None:
+        fails = [False] * len(checks)
+        return PromptResult(prompt.key, prompt.prompt, list(prompt.instruction_id_list), fails, list(fails), False)
     blank = not response.strip()
     strict = [not blank and _run(prompt, t, p, response) for t, p in checks]
     loose = list(strict)
@@ -302,12 +331,15 @@ def score(
     prompts: Iterable[IFEvalPrompt | Mapping[str, Any]],
     responses: Mapping[Any, str] | Sequence[str] | Sequence[Mapping[str, Any]],
     match_by: MatchBy = "prompt",
+    skip_missing: bool = False,
 ) -> IFEvalResult:
     """Score ``responses`` against ``prompts``.
 
     ``responses`` is a list of records (``{"prompt"/"key": ..., "response": ...}``, e.g. from
     ``read_responses``), a mapping from prompt text (or key, with ``match_by="key"``) to response,
-    or a list of response strings in prompt order.
+    or a list of response strings in prompt order. A prompt without a response fails every
+    instruction, or with ``skip_missing`` is left out of the scores; either way it is listed in
+    ``missing``.
     """
     prompt_list = [
         p if isinstance(p, IFEvalPrompt) else IFEvalPrompt.from_dict(p, f"prompt {i}")
@@ -320,10 +352,13 @@ def score(
         response = table.get(ident)
         if response is None:
             missing.append(prompt)
-            continue
-        used.add(ident)
+            if skip_missing:
+                _checks(prompt)  # bad kwargs are an error whether or not the prompt is scored
+                continue
+        else:
+            used.add(ident)
         results.append(score_prompt(prompt, response))
-    return IFEvalResult(results, missing, len(set(table) - used))
+    return IFEvalResult(results, missing, len(set(table) - used), skip_missing)
 
 
 def clear_caches() -> None:

@@ -159,13 +159,16 @@ def run_ifeval(
     seed: int = 0,
     source: str = "",
     progress: bool = False,
+    skip_missing: bool = False,
 ) -> dict[str, Any]:
     """Generate a response to every prompt with ``backend`` (or read ``responses``), score, write files.
 
     Generation is resumable: ``out_dir/responses.jsonl`` grows as answers arrive, and a rerun with
     the same settings reuses its rows. With ``responses`` nothing is generated; records are matched
     by key when every one has a key (``match_by="auto"``), else by prompt text as the reference does.
-    Failed generations are scored as empty responses (they fail every instruction) and counted.
+    Failed generations are scored as empty responses (they fail every instruction) and counted. A
+    prompt the responses file does not answer fails every instruction, or with ``skip_missing`` is
+    left out; ``summary["missing_note"]`` says which it was.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -175,7 +178,7 @@ def run_ifeval(
         records = read_responses(responses)
         if match_by == "auto":
             match_by = "key" if records and all("key" in r for r in records) else "prompt"
-        result = score(prompts, records, match_by=match_by)
+        result = score(prompts, records, match_by=match_by, skip_missing=skip_missing)
         generation: dict[str, Any] = {"source": str(responses), "match_by": match_by}
         rows = _scored_rows(result, records, match_by)
     else:
@@ -198,6 +201,7 @@ def run_ifeval(
         "generation": generation,
         "generation_errors": errors,
         **summarize(result, n_boot, seed),
+        "missing_note": result.missing_note(),
     }
     if rows is not None:
         with open(out / "responses.jsonl", "w", encoding="utf-8") as f:
@@ -218,4 +222,5 @@ def _scored_rows(
     return [
         {"key": r.key, "prompt": r.prompt, "response": table[str(r.key) if match_by == "key" else r.prompt]}
         for r in result.results
+        if r.has_response
     ]

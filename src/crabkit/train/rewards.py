@@ -74,7 +74,9 @@ def checks_for_row(
     for c in _maybe_json(constraints) or ():
         if str(c.get("type", "")).startswith("soft:"):
             continue  # soft constraints need a judge, not a checker
-        out.append((get(c["type"]), dict(c.get("params") or {})))
+        ctype = get(c["type"])
+        params = dict(c.get("params") or {})
+        out.append((ctype, ctype.from_kwargs(params) if ctype.ifeval_id else params))
     return out
 
 
@@ -149,7 +151,10 @@ def constraint_reward(
 
     rewards: list[float | None] = []
     for i, completion in enumerate(completions):
-        checks = checks_for_row(_column(instruction_id_list, i), _column(kwargs, i), _column(constraints, i))
+        try:
+            checks = checks_for_row(_column(instruction_id_list, i), _column(kwargs, i), _column(constraints, i))
+        except ValueError as exc:  # bad kwargs: say which row
+            raise ValueError(f"completion {i}: {exc}") from None
         text = completion_text(completion)
         reward = pass_fraction(text, checks, all_or_nothing)
         reference = _column(reference_words, i)
