@@ -105,6 +105,8 @@ class GenerateConfig:
     def fingerprint(self) -> str:
         d = dataclasses.asdict(self)
         del d["llm"]
+        if d["compose"]["ground_truth"] == "strict":  # the default keeps the fingerprint it always had
+            del d["compose"]["ground_truth"]
         # Rules-only runs keep the fingerprint they always had; LLM runs add only the settings
         # that change the output (not servers, concurrency, caps or the key's variable name).
         if self.llm.enabled:
@@ -236,6 +238,7 @@ def _empty_stats(llm: bool = False) -> dict[str, Any]:
         "constraints_per_instruction": {},
         "examples": {},
         "ground_truth_rows": 0,
+        "demonstrations": 0,
         "no_constraints": 0,
         "infer_errors": {},
         "verify_failures": {},
@@ -382,6 +385,7 @@ def process_block(block: Block, cfg: GenerateConfig, backend: Any = None) -> Blo
     for r in rejects:
         _add(reject_reasons, f"{r.stage}: {r.reason.split(':')[0]}")
     stats["no_constraints"] = composed.skipped_no_constraints
+    stats["demonstrations"] = composed.demonstrations
     stats["ground_truth_rows"] = len(composed.ground_truth)
     stats["seeds"] = len(block.seeds)
     stats["items_read"] = block.n_items

@@ -37,6 +37,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--edit-rate", type=float,
                    help="share of seeds given a verified edit (P.S., quotes, all caps, JSON...; default 0.3; "
                         "0 turns edits off)")
+    p.add_argument("--ground-truth", choices=["strict", "every"], default=None,
+                   help="ifeval_ground_truth.jsonl rows: strict, only forward prompts whose constraints are all "
+                        "IFEval types (default; for IFEval scoring); every, a row for every seed with an "
+                        "IFEval-typed constraint (for RL with verifiable rewards; train.jsonl is unchanged)")
     p.add_argument("--mix", help="general chat data mixed into train.jsonl")
     p.add_argument("--mix-ratio", type=float, metavar="SHARE",
                    help="share of train.jsonl made of --mix examples (default: 0)")
@@ -144,6 +148,8 @@ def _config(args: argparse.Namespace):
         cfg.dedup = False
     if args.reverse_ratio is not None:
         cfg.compose.reverse_ratio = args.reverse_ratio
+    if args.ground_truth is not None:
+        cfg.compose.ground_truth = args.ground_truth
     if args.edit_rate is not None:
         from crabkit.backtranslate.edits import EditConfig
 
