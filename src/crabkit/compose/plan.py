@@ -110,6 +110,8 @@ def _ifeval_row(
         "kwargs": [c.ifeval_kwargs for c in ifeval],
         "response": response,
     }
+    if history := history_messages(item.seed):  # the system message and earlier turns the prompt follows
+        row["history"] = history
     if subset:
         row["other_constraints"] = [c.to_json() for c in chosen if not c.ifeval_id and c.source == "rule"]
     return row
