@@ -12,9 +12,9 @@ import pytest
 pytest.importorskip("trl")
 datasets = pytest.importorskip("datasets")
 
-from crabkit.export import ExportConfig, export_run  # noqa: E402
-from crabkit.pipeline import GenerateConfig, generate  # noqa: E402
-from tiny_model import build_tiny_model, run_cli  # noqa: E402
+from crabkit.export import ExportConfig, export_run
+from crabkit.pipeline import GenerateConfig, generate
+from tiny_model import build_tiny_model, run_cli
 
 FAST = {"logging_steps": 1, "save_strategy": "no", "report_to": "none", "seed": 0, "use_cpu": True}
 
