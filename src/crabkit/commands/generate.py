@@ -180,8 +180,8 @@ def _summary(result, elapsed: float | None = None) -> str:
          f"  (verify failures {s['verify_failures_total']})"),
         "  examples " + ", ".join(f"{k} {v}" for k, v in sorted(ex.items()))
         + f"; IFEval ground-truth rows {s['ground_truth_rows']}{gt_share}",
-        f"  {own} seeds became examples of their own and {demos} were used as in-context demonstrations "
-        "inside forward prompts (compose.forward.demo_rate)",
+        (f"  {own} seeds became examples of their own and {demos} were used as in-context demonstrations "
+        "inside forward prompts (compose.forward.demo_rate)"),
     ]
     if s.get("seeds") and s["ground_truth_rows"] < 0.5 * s["seeds"]:
         lines.append("  (--ground-truth every writes a ground-truth row for every seed with an IFEval-typed constraint)")
@@ -212,7 +212,7 @@ def _summary(result, elapsed: float | None = None) -> str:
 def _duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
 
