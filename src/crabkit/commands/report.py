@@ -20,8 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, help="HTML file to write (default DIR/report.html)")
     p.add_argument("--title", help="page title (default: the directory name)")
     p.add_argument("--tokenizer", metavar="PATH_OR_ID",
-                   help="count row lengths in this tokenizer's tokens, chat template included (a local path or a "
-                        "cached Hub id; default: words)")
+                   help="count row lengths in this model's tokens, chat template included (a directory, a .gguf, "
+                        "embedded for SmolLM2, or a cached Hub id; default: words)")
     p.add_argument("--examples", type=int, default=3, metavar="N", help="examples shown per kind in the example browser")
     p.set_defaults(func=run_report)
 

