@@ -64,3 +64,24 @@ def test_every_mode_yields_a_row_for_most_shared_seeds(tmp_path: Path):
     stats = generate(cfg, tmp_path / "run", progress=False).stats
     share = stats["ground_truth_rows"] / stats["seeds"]
     assert share >= 0.6, f"{stats['ground_truth_rows']} of {stats['seeds']} seeds ({share:.0%})"
+
+
+def test_crab_verify_checks_the_other_constraints_of_every_row(tmp_path: Path, sample_path: Path):
+    from crabkit.verify import verify_file
+
+    _run(sample_path, tmp_path / "every", "every")
+    path = tmp_path / "every" / "ifeval_ground_truth.jsonl"
+    rows = _rows(path)
+    report = verify_file(path)
+    assert report.violations == []
+    assert report.checked == sum(len(r["instruction_id_list"]) + len(r["other_constraints"]) for r in rows)
+    assert any(r["other_constraints"] for r in rows)
+    # A crabkit-only constraint that does not hold on a row's answer is caught (its IFEval ones still hold).
+    found = next(
+        (c, r) for donor in rows for c in donor["other_constraints"] for r in rows
+        if not get(c["type"]).check(r["response"], c["params"])
+    )  # fmt: skip
+    bad, row = found
+    path.write_text(json.dumps({**row, "other_constraints": [bad]}) + "\n")
+    [violation] = verify_file(path).violations
+    assert bad["type"] in violation
