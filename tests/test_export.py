@@ -268,3 +268,25 @@ def test_generate_and_export_on_the_shared_pairs(tmp_path):
     assert len(_jsonl(tmp_path / "j" / "data" / "rlvr.jsonl")) >= 0.6 * stats["seeds"]
     card = DatasetCard.load(tmp_path / "p" / "README.md")
     assert card.data.size_categories == ["1K<n<10K"] and "## Counts" in card.text
+
+
+# --- crab train reads the exported files as they are ------------------------------------------------
+
+
+def test_crab_train_loaders_read_exported_files(run_dir, tmp_path):
+    from crabkit.train.grpo import load_grpo_dataset
+    from crabkit.train.rewards import constraint_reward
+    from crabkit.train.sft import load_sft_dataset
+
+    out = export_run(run_dir, tmp_path / "e", ExportConfig(format="jsonl", save_to_disk=False)).configs
+    assert load_sft_dataset(out["sft"][0]).to_list() == load_sft_dataset(run_dir / "train.jsonl").to_list()
+    exported = load_grpo_dataset(out["rlvr"][0])
+    direct = load_grpo_dataset(run_dir / "ifeval_ground_truth.jsonl")
+    assert exported.to_list() == direct.to_list()
+    truth = _jsonl(run_dir / "ifeval_ground_truth.jsonl")
+    assert any(json.loads(c) for c in exported["constraints"]), "the crabkit-only constraints are rewarded too"
+    rewards = constraint_reward(exported["prompt"], [r["response"] for r in truth], **{
+        k: exported[k] for k in ("instruction_id_list", "kwargs", "constraints", "reference_words")})
+    assert rewards == [1.0] * len(truth)
+    assert constraint_reward(exported["prompt"], ["no"] * len(truth), **{
+        k: exported[k] for k in ("instruction_id_list", "kwargs", "constraints", "reference_words")}) == [0.0] * len(truth)
