@@ -290,3 +290,10 @@ def test_crab_train_loaders_read_exported_files(run_dir, tmp_path):
     assert rewards == [1.0] * len(truth)
     assert constraint_reward(exported["prompt"], ["no"] * len(truth), **{
         k: exported[k] for k in ("instruction_id_list", "kwargs", "constraints", "reference_words")}) == [0.0] * len(truth)
+
+
+def test_card_names_the_input_file_but_not_the_exporters_directories(run_dir, tmp_path):
+    card = export_run(run_dir, tmp_path / "e", ExportConfig(save_to_disk=False)).card.read_text()
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    source = Path(manifest["config"]["input"])
+    assert f"| input | {source.name} |" in card and str(source.parent) not in card

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -118,7 +119,8 @@ def render_card(info: CardInfo, repo: str = "REPO") -> str:
     parts.append("\n" + _USAGE.format(repo=repo, rlvr_use=_RLVR_USE.get(rlvr_form, rlvr_form)))
     parts.append("\n## How it was made\n\n")
     made = [
-        ("input", cfg.get("input", "?")),
+        # The file's name, not its path: a card pushed to the Hub must not show the exporter's directories.
+        ("input", Path(str(cfg.get("input") or "?")).name or "?"),
         ("run seed", m.get("seed", "?")),
         ("config fingerprint", m.get("fingerprint", "?")),
         ("LLM stage", f"{llm.get('backend')} {llm.get('model') or ''}".strip() if llm.get("backend") not in (None, "none") else "none (rules only)"),

@@ -96,13 +96,14 @@ def input_license(source: str) -> tuple[str | None, str]:
     if not source or source == "-":
         return None, "The input's license is not known (it was read from stdin)."
     path = Path(source)
+    name = path.name or source  # the card is for others to read: the file's name, not the exporter's path
     info = path / "dataset_info.json" if path.is_dir() else None
     if info is not None and info.is_file():
         lic = str(_load_json(info).get("license") or "").strip()
         if lic:
-            return lic.lower(), f"License as stated by the input dataset ({source}): {lic}."
+            return lic.lower(), f"License as stated by the input dataset ({name}): {lic}."
     if not path.exists():
-        return None, f"The input's license is not known ({source} is no longer there to read)."
+        return None, f"The input's license is not known ({name} is no longer there to read)."
     from crabkit.io import read_records
     from crabkit.records import Seed
 
@@ -112,14 +113,14 @@ def input_license(source: str) -> tuple[str | None, str]:
             if isinstance(item, Seed) and isinstance(item.meta.get("license"), str):
                 found[item.meta["license"].strip()] += 1
     except (OSError, ValueError):
-        return None, f"The input's license is not known ({source} could not be read)."
+        return None, f"The input's license is not known ({name} could not be read)."
     if len(found) == 1:
         lic = next(iter(found))
-        return lic.lower(), f"License as stated by every input record ({source}): {lic}."
+        return lic.lower(), f"License as stated by every input record ({name}): {lic}."
     if found:
         listed = ", ".join(f"{k} ({v} records)" for k, v in found.most_common())
         return "other", f"The input records state several licenses: {listed}. Check each before use."
-    return None, (f"The input ({source}) states no license: set one with `crab export --license`. The responses'"
+    return None, (f"The input ({name}) states no license: set one with `crab export --license`. The responses'"
                   " generators may have terms of their own.")
 
 
