@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 
 __all__ = ["register"]
@@ -63,8 +62,7 @@ def run_export(args: argparse.Namespace) -> int:
             pairs_form=args.pairs_form, kinds=args.kinds, license=args.license, title=args.title,
             save_to_disk=not args.no_save_to_disk,
         )  # fmt: skip
-        command = "crab " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["export"] else ""
-        result = export_run(args.run_dir, args.out, cfg, command=command, repo=args.push_to_hub)
+        result = export_run(args.run_dir, args.out, cfg, repo=args.push_to_hub)
     except ImportError as exc:
         print(f"crab export: {exc}; pip install 'crabkit[hf]' (or pass --no-save-to-disk)", file=sys.stderr)
         return 2

@@ -37,7 +37,6 @@ class CardInfo:
     stats: Mapping[str, Any]
     types_asked: Counter[str] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)
-    command: str = ""
 
 
 def _header(info: CardInfo) -> str:
@@ -128,8 +127,6 @@ def render_card(info: CardInfo, repo: str = "REPO") -> str:
         ("ground-truth rows", compose.get("ground_truth", "strict")),
         ("edit rate", (cfg.get("edits") or {}).get("rate", "?")),
     ]  # fmt: skip
-    if info.command:
-        made.append(("command", f"`{info.command}`"))
     parts.append(_md_table(("setting", "value"), made))
     parts.append("\n## Counts\n\n")
     counts = [

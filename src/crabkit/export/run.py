@@ -146,7 +146,7 @@ def _claim(out: Path, run: Path) -> None:
 
 
 def export_run(run_dir: str | Path, out_dir: str | Path | None = None, cfg: ExportConfig | None = None,
-               command: str = "", repo: str | None = None) -> ExportResult:  # fmt: skip
+               repo: str | None = None) -> ExportResult:  # fmt: skip
     """Export the finished run in ``run_dir`` to ``out_dir`` (default ``run_dir/export``).
 
     ``repo``: the Hub repository the card's usage example names (default: the export directory).
@@ -203,7 +203,6 @@ def export_run(run_dir: str | Path, out_dir: str | Path | None = None, cfg: Expo
         stats=stats,
         types_asked=Counter(t for r in train for t in r.get("constraint_types") or []),
         kinds=Counter(str(r.get("kind")) for r in train),
-        command=command,
     )
     result.card = out / "README.md"
     result.card.write_text(render_card(info, repo or out.as_posix()), encoding="utf-8")
