@@ -297,3 +297,15 @@ def test_card_names_the_input_file_but_not_the_exporters_directories(run_dir, tm
     manifest = json.loads((run_dir / "manifest.json").read_text())
     source = Path(manifest["config"]["input"])
     assert f"| input | {source.name} |" in card and str(source.parent) not in card
+
+
+def test_standard_pairs_with_earlier_turns_cannot_be_parquet_and_say_so(run_dir, tmp_path):
+    pairs = tmp_path / "pairs.jsonl"
+    rows = [{"prompt": "q", "chosen": "a", "rejected": "b"},
+            {"prompt": [{"role": "user", "content": "q0"}, {"role": "assistant", "content": "a0"},
+                        {"role": "user", "content": "q"}], "chosen": "a", "rejected": "b"}]  # fmt: skip
+    pairs.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(ExportError, match="dpo: the rows do not make one table .* use the conversational form"):
+        export_run(run_dir, tmp_path / "e", ExportConfig(pairs=str(pairs), pairs_form="standard", save_to_disk=False))
+    ok = export_run(run_dir, tmp_path / "e", ExportConfig(pairs=str(pairs), save_to_disk=False))
+    assert read_parquet_rows(ok.configs["dpo"][0], ("constraints", "kwargs"))[1]["prompt"][0]["content"] == "q0"

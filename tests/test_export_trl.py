@@ -123,3 +123,40 @@ def _reference(export_dir: Path, seed_id: str) -> str:
         if row["seed_id"] == seed_id:
             return row["response"]
     raise AssertionError(seed_id)
+
+
+def test_sft_messages_form_trains_on_every_assistant_turn(tiny, export_dir, tmp_path):
+    from trl import SFTConfig, SFTTrainer
+
+    _, tok, model = tiny
+    out = export_dir.parent / "export-messages"
+    run = export_dir.parent / export_dir.name.removesuffix("-export")
+    export_run(run, out, ExportConfig(sft_form="messages", save_to_disk=False))
+    ds = _parquet(out, "sft")
+    assert "messages" in ds.column_names and "prompt" not in ds.column_names
+    args = SFTConfig(output_dir=str(tmp_path), max_length=4096, assistant_only_loss=True, **FAST)
+    trainer = SFTTrainer(model=model(), args=args, train_dataset=ds, processing_class=tok)
+    index = max(range(len(ds)), key=lambda i: sum(m["role"] == "assistant" for m in ds[i]["messages"]))
+    messages = ds[index]["messages"]
+    assert sum(m["role"] == "assistant" for m in messages) >= 2
+    batch = trainer.data_collator([trainer.train_dataset[index]])
+    ids, labels = batch["input_ids"][0].tolist(), batch["labels"][0].tolist()
+    learned = tok.decode([t for t, lab in zip(ids, labels) if lab != -100])
+    assert learned == "".join(m["content"] + "<|im_end|>" for m in messages if m["role"] == "assistant")
+
+
+def test_dpo_standard_pairs_are_prepared_as_plain_text(tiny, export_dir, tmp_path):
+    from trl import DPOConfig, DPOTrainer
+
+    _, tok, model = tiny
+    run = export_dir.parent / export_dir.name.removesuffix("-export")
+    out = export_dir.parent / "export-standard"
+    pairs = export_dir.parent / f"{run.name}-pairs.jsonl"
+    export_run(run, out, ExportConfig(pairs=str(pairs), pairs_form="standard", save_to_disk=False))
+    ds = _parquet(out, "dpo")
+    assert isinstance(ds[0]["prompt"], str) and isinstance(ds[0]["chosen"], str)
+    args = DPOConfig(output_dir=str(tmp_path), max_length=2048, **FAST)
+    trainer = DPOTrainer(model=model(), args=args, train_dataset=ds, processing_class=tok)
+    prepared = trainer.train_dataset[0]
+    assert "<|im_start|>" not in tok.decode(prepared["prompt_ids"])  # no chat template on plain text
+    assert tok.decode(prepared["chosen_ids"]).startswith(ds[0]["chosen"][:40].strip()[:20])

@@ -166,6 +166,11 @@ def pair_rows(rows: Iterable[Mapping[str, Any]], form: str = "conversational") -
             out["chosen"] = _turns(row["chosen"], "assistant", where, "chosen")
             out["rejected"] = _turns(row["rejected"], "assistant", where, "rejected")
         else:
+            prompt = row["prompt"]
+            if isinstance(prompt, list):
+                turns = _messages(row, "prompt", where)
+                if len(turns) == 1 and turns[0]["role"] == "user":
+                    out["prompt"] = turns[0]["content"]  # earlier turns would be lost in a string: kept as a list
             for key in ("chosen", "rejected"):
                 value = row[key]
                 if not isinstance(value, str):

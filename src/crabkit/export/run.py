@@ -185,11 +185,14 @@ def export_run(run_dir: str | Path, out_dir: str | Path | None = None, cfg: Expo
     result = ExportResult(out)
     for name, (rows, _, json_cols) in tables.items():
         path = out / "data" / f"{name}.{ext}"
-        result.configs[name] = (path, write_rows(rows, path, cfg.format, json_cols if ext == "parquet" else ()))
-        if cfg.save_to_disk:
-            fingerprint = content_id(*(dumps(r) for r in rows))
-            save_to_disk(rows, out / name, json_cols, fingerprint)
-            result.datasets_dirs[name] = out / name
+        try:
+            result.configs[name] = (path, write_rows(rows, path, cfg.format, json_cols if ext == "parquet" else ()))
+            if cfg.save_to_disk:
+                fingerprint = content_id(*(dumps(r) for r in rows))
+                save_to_disk(rows, out / name, json_cols, fingerprint)
+                result.datasets_dirs[name] = out / name
+        except FormError as exc:
+            raise ExportError(f"{name}: {exc}") from None
     lic, note = (cfg.license, f"License: {cfg.license} (set by the exporter).") if cfg.license else input_license(
         str((manifest.get("config") or {}).get("input", ""))
     )

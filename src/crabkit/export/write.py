@@ -23,7 +23,15 @@ def _to_arrow(rows: Sequence[dict[str, Any]], json_columns: Sequence[str]) -> An
             {k: (json.dumps(v, ensure_ascii=False, sort_keys=True) if k in json_columns else v) for k, v in r.items()}
             for r in rows
         ]
-    return pa.Table.from_pylist(list(rows))
+    try:
+        return pa.Table.from_pylist(list(rows))
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        from .forms import FormError
+
+        raise FormError(
+            f"the rows do not make one table ({exc}); a column mixes kinds of values, e.g. standard pairs whose "
+            "prompts are sometimes a conversation: use the conversational form"
+        ) from None
 
 
 def write_rows(rows: Iterable[dict[str, Any]], path: Path, fmt: str, json_columns: Sequence[str] = ()) -> int:
