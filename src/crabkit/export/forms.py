@@ -20,7 +20,7 @@ RLVR (from ``ifeval_ground_truth.jsonl`` rows), by ``RLVR_FORMS``:
 
 Preference pairs (``crab pairs`` rows), by ``PAIR_FORMS``: ``conversational`` (the default; TRL's
 conversational preference form, every field a message list) or ``standard`` (strings; a prompt with
-earlier turns stays a message list, as a string cannot hold them).
+earlier turns stays a message list, as a string cannot hold them, so such pairs cannot be Parquet).
 
 Every form keeps ``id`` (and SFT rows ``kind``, ``seed_id``, ``constraint_types``) to trace a row back
 to the run. Columns whose objects differ in keys from row to row are JSON text (``JSON_COLUMNS``
