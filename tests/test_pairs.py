@@ -111,12 +111,19 @@ def test_crab_pairs_command_writes_checkable_pairs(tmp_path, capsys):
         + "\n"
     )
     out = tmp_path / "pairs.jsonl"
-    assert run_cli(["pairs", str(src), "--out", str(out), "--seed", "2"]) == 0
+    assert run_cli(["pairs", str(src), "--out", str(out), "--seed", "2", "--form", "standard"]) == 0
     pairs = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(pairs) == 2
     for pair in pairs:
         _assert_pair_is_correct(pair)
     assert "wrote 2 pairs" in capsys.readouterr().out
+    # The default is TRL's conversational form: the same pairs, every field a message list.
+    chat = tmp_path / "chat.jsonl"
+    assert run_cli(["pairs", str(src), "--out", str(chat), "--seed", "2"]) == 0
+    for plain, row in zip(pairs, (json.loads(line) for line in chat.read_text().splitlines()), strict=True):
+        assert row["prompt"] == [{"role": "user", "content": plain["prompt"]}]
+        assert row["chosen"] == [{"role": "assistant", "content": plain["chosen"]}]
+        assert row["rejected"] == [{"role": "assistant", "content": plain["rejected"]}]
 
 
 @pytest.mark.parametrize("bad", ["{not json", '{"instruction": "x"}'])

@@ -29,7 +29,7 @@ FOLLOWBENCH = [
     FollowBenchItem("style", 1, 1, "quora", "Describe a desert, as a pirate."),
     FollowBenchItem("style", 1, 2, "quora", "Describe a desert, as a pirate, in rhyme."),
 ]
-SECTION_IDS = ("run", "types", "per-instruction", "rejects")
+SECTION_IDS = ("run", "examples", "types", "per-instruction", "lengths", "rejects")
 
 
 def make_run(root: Path, sample_path: Path) -> Path:
@@ -83,8 +83,8 @@ def test_report_has_every_section_with_data(report_html):
 def test_report_plots_are_real_pngs(report_html):
     _, page = report_html
     pngs = images(page)
-    # types, families, per-instruction, rejects, constraints by family, IFEval per type, FollowBench
-    assert len(pngs) == 7
+    # types, families, per-instruction, lengths, rejects, constraints by family, IFEval per type, FollowBench
+    assert len(pngs) == 8
     assert all(p.startswith(b"\x89PNG\r\n\x1a\n") and len(p) > 2000 for p in pngs)
 
 

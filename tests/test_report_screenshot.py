@@ -19,7 +19,8 @@ from crabkit.pipeline import GenerateConfig, generate
 pytest.importorskip("matplotlib", reason="crab report needs the 'report' extra (matplotlib)")
 
 ORANGE = (0xE0, 0x8A, 0x2C)  # the report's second plot colour; nothing but plots uses it
-WIDTH, HEIGHT = 1200, 3000
+PURPLE = (0x6A, 0x3D, 0x9A)  # the example browser's user-turn labels; nothing else uses it
+WIDTH, HEIGHT = 1200, 7000  # the example browser comes first, the plots below it
 
 
 def chromium() -> str:
@@ -47,11 +48,15 @@ def screenshot(page: Path, tmp_path: Path, name: str):
     return mpimg.imread(str(png))[:, :, :3]  # floats in [0, 1], alpha dropped
 
 
-def orange_pixels(pixels) -> int:
+def colour_pixels(pixels, colour) -> int:
     import numpy as np
 
-    target = np.array(ORANGE) / 255
+    target = np.array(colour) / 255
     return int((np.abs(pixels - target).max(axis=2) < 0.06).sum())
+
+
+def orange_pixels(pixels) -> int:
+    return colour_pixels(pixels, ORANGE)
 
 
 def test_report_renders_its_plots_in_chromium(tmp_path: Path, sample_path: Path):
@@ -75,3 +80,18 @@ def test_report_renders_its_plots_in_chromium(tmp_path: Path, sample_path: Path)
     bare_pixels = screenshot(bare, tmp_path, "bare")
     assert orange_pixels(bare_pixels) < 50
     assert 0.005 < np.mean((bare_pixels < 0.9).any(axis=2)) < non_white.mean()
+
+
+def test_report_shows_its_example_browser_in_chromium(tmp_path: Path, sample_path: Path):
+    run = tmp_path / "run"
+    generate(GenerateConfig(input=str(sample_path), min_words=10), run, progress=False)
+    page = build_report(run)
+    text = page.read_text(encoding="utf-8")
+    assert '<section id="examples">' in text
+    pixels = screenshot(page, tmp_path, "examples")
+    # The open examples' user-turn labels (one per kind at least) are drawn in their colour.
+    assert colour_pixels(pixels, PURPLE) > 1500, "the example browser did not render"
+    # Control: without the example browser, nothing on the page has that colour.
+    bare = tmp_path / "no-examples.html"
+    bare.write_text(re.sub(r'<section id="examples">.*?</section>', "", text, flags=re.DOTALL), encoding="utf-8")
+    assert colour_pixels(screenshot(bare, tmp_path, "no-examples"), PURPLE) < 50

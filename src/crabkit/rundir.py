@@ -33,7 +33,7 @@ CRAB_FILES = frozenset(
         MARKER, "train.jsonl", "constraints.jsonl", "ifeval_ground_truth.jsonl", "rejects.jsonl",
         "state.json", "stats.json", "manifest.json", "llm_usage.json", "llm_cache.sqlite",
         "llm_cache.sqlite-journal", "llm_cache.sqlite-wal", "llm_cache.sqlite-shm", "shards/",
-        "llm_cache/", "report.html",
+        "llm_cache/", "report.html", "export/",
     }
 )  # fmt: skip
 

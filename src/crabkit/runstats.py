@@ -29,6 +29,7 @@ def empty_stats(llm: bool = False) -> dict[str, Any]:
         "constraints_per_instruction": {},
         "examples": {},
         "ground_truth_rows": 0,
+        "demonstrations": 0,
         "no_constraints": 0,
         "infer_errors": {},
         "verify_failures": {},

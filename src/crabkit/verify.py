@@ -77,6 +77,11 @@ def verify_row(row: dict[str, Any], where: str, report: VerifyReport) -> None:
             return
         kwargs = kwargs or [{}] * len(ids)
         pairs = [(str(t), k, True) for t, k in zip(ids, kwargs)]
+        others = row.get("other_constraints") or []  # --ground-truth every: the crabkit-only ones asked too
+        if not isinstance(others, list) or not all(isinstance(c, dict) for c in others):
+            report.violations.append(f"{where}: field 'other_constraints' must be a list of objects")
+            return
+        pairs += [(str(c.get("type", "")), c.get("params") or {}, False) for c in others]
     else:
         report.violations.append(f"{where}: neither 'constraints' nor 'instruction_id_list' present")
         return

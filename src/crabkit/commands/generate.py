@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from importlib.resources import files
 from pathlib import Path
 
@@ -37,6 +38,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--edit-rate", type=float,
                    help="share of seeds given a verified edit (P.S., quotes, all caps, JSON...; default 0.3; "
                         "0 turns edits off)")
+    p.add_argument("--ground-truth", choices=["strict", "every"], default=None,
+                   help="ifeval_ground_truth.jsonl rows: strict, only forward prompts whose constraints are all "
+                        "IFEval types (default; for IFEval scoring); every, a row for every seed with an "
+                        "IFEval-typed constraint (for RL with verifiable rewards; train.jsonl is unchanged)")
     p.add_argument("--mix", help="general chat data mixed into train.jsonl")
     p.add_argument("--mix-ratio", type=float, metavar="SHARE",
                    help="share of train.jsonl made of --mix examples (default: 0)")
@@ -171,6 +176,8 @@ def _config(args: argparse.Namespace):
         cfg.dedup = False
     if args.reverse_ratio is not None:
         cfg.compose.reverse_ratio = args.reverse_ratio
+    if args.ground_truth is not None:
+        cfg.compose.ground_truth = args.ground_truth
     if args.edit_rate is not None:
         from crabkit.backtranslate.edits import EditConfig
 
@@ -186,17 +193,29 @@ def _config(args: argparse.Namespace):
     return cfg
 
 
-def _summary(result) -> str:
+def _summary(result, elapsed: float | None = None) -> str:
     s = result.stats
     ex = s.get("examples", {})
+    took = f"  ({_duration(elapsed)})" if elapsed is not None else ""
+    own = sum(v for k, v in ex.items() if k != "mix")
+    demos = s.get("demonstrations", 0)
+    gt_share = f" ({s['ground_truth_rows'] / s['seeds']:.0%} of seeds)" if s.get("seeds") else ""
     lines = [
-        f"run directory: {result.out_dir}",
+        f"run directory: {result.out_dir}{took}",
         f"  seeds {s['seeds']}  rejected {s['rejects_total']}  without constraints {s['no_constraints']}",
         (f"  constraints {s['constraints_total']} of {s['distinct_types']} types"
          f"  (verify failures {s['verify_failures_total']})"),
         "  examples " + ", ".join(f"{k} {v}" for k, v in sorted(ex.items()))
-        + f"; IFEval ground-truth rows {s['ground_truth_rows']}",
+        + f"; IFEval ground-truth rows {s['ground_truth_rows']}{gt_share}",
+        (f"  {own} seeds became examples of their own and {demos} were used as in-context demonstrations "
+        "inside forward prompts (compose.forward.demo_rate)"),
     ]
+    if s.get("seeds") and s["ground_truth_rows"] < 0.5 * s["seeds"]:
+        lines.append("  (--ground-truth every writes a ground-truth row for every seed with an IFEval-typed constraint)")
+    if s.get("rejects"):
+        top = sorted(s["rejects"].items(), key=lambda kv: (-kv[1], kv[0]))
+        lines.append("  rejected by reason: " + ", ".join(f"{k} {v}" for k, v in top[:6])
+                     + (f", {len(top) - 6} more reasons" if len(top) > 6 else "") + " (rejects.jsonl)")  # fmt: skip
     if s.get("turns_not_used"):
         lines.append(f"  warning: {s['turns_not_used']} later assistant turns of multi-turn conversations were "
                      "not used (--first-turn-only); without it every turn is a seed")  # fmt: skip
@@ -207,10 +226,22 @@ def _summary(result) -> str:
         soft = sum(s.get("soft_constraints_by_type", {}).values())
         verdicts = ", ".join(f"{k} {v}" for k, v in sorted(s.get("judge_verdicts", {}).items())) or "none"
         lines.append(f"  LLM: soft constraints {soft}, failures {s['llm_failures']}, judge verdicts: {verdicts}")
+    out = result.out_dir
     lines += [
-        "  files: " + ", ".join(sorted(p.name for p in Path(result.out_dir).iterdir() if p.suffix in {".jsonl", ".json"})),
+        "  files: " + ", ".join(sorted(p.name for p in Path(out).iterdir() if p.suffix in {".jsonl", ".json"})),
+        f"  next: crab report {out}         a page to audit the data by",
+        f"        crab export {out}         TRL / open-instruct / IFEval forms, Parquet, a dataset card, the Hub",
+        f"        crab train sft {out}/train.jsonl --model MODEL --out OUT",
     ]
     return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
 
 
 def _print_plan(plan: dict) -> None:
@@ -243,7 +274,9 @@ def run_generate(args: argparse.Namespace) -> int:
             _print_plan(plan_llm_requests(cfg, args.out, price_in=args.price_in, price_out=args.price_out))
             return EXIT_OK
         engine = _engine(args)
+        started = time.monotonic()
         result = generate(cfg, args.out, progress=not args.no_progress, force=args.force, engine=engine)
+        elapsed = time.monotonic() - started
     except BudgetExhausted as exc:
         print(f"crab generate: stopped: {exc}", file=sys.stderr)
         return EXIT_BUDGET
@@ -263,7 +296,7 @@ def run_generate(args: argparse.Namespace) -> int:
         return EXIT_CANNOT_RUN
     if result.already_done:
         print(f"{args.out} is already complete (delete it or pass --force to start over)")
-    print(_summary(result))
+    print(_summary(result, None if result.already_done else elapsed))
     if engine is not None and not result.already_done:
         print(f"  ray: {engine.blocks_run} blocks run, {engine.blocks_reused} reused from shards")
     s = result.stats

@@ -19,6 +19,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("dir", metavar="DIR", type=Path, help="run directory (eval output directories are found below it)")
     p.add_argument("--out", type=Path, help="HTML file to write (default DIR/report.html)")
     p.add_argument("--title", help="page title (default: the directory name)")
+    p.add_argument("--tokenizer", metavar="PATH_OR_ID",
+                   help="count row lengths in this model's tokens, chat template included (a directory, a .gguf, "
+                        "embedded for SmolLM2, or a cached Hub id; default: words)")
+    p.add_argument("--examples", type=int, default=3, metavar="N", help="examples shown per kind in the example browser")
     p.set_defaults(func=run_report)
 
 
@@ -26,7 +30,7 @@ def run_report(args: argparse.Namespace) -> int:
     from crabkit.eval.report import build_report
 
     try:
-        path = build_report(args.dir, args.out, args.title)
+        path = build_report(args.dir, args.out, args.title, tokenizer=args.tokenizer, per_kind=args.examples)
     except (FileNotFoundError, ImportError, OSError) as exc:
         print(f"crab report: {exc}", file=sys.stderr)
         return 2

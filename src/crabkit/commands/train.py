@@ -88,6 +88,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="pairs JSONL to write")
     p.add_argument("--seed", type=int, default=0, help="seed of the pairing draws")
     p.add_argument("--per-chosen", type=int, default=1, help="rejected responses paired with each chosen one")
+    p.add_argument("--form", choices=["conversational", "standard"], default="conversational",
+                   help="TRL preference form: conversational (prompt, chosen, rejected as message lists; what DPO on "
+                        "a chat model uses) or standard (strings; a prompt with earlier turns stays a message list)")
     p.add_argument("--all-turns", action="store_true", default=True,
                    help="every assistant turn of a conversation is a response (the default)")
     p.add_argument("--first-turn-only", action="store_false", dest="all_turns",
@@ -249,6 +252,9 @@ def run_pairs(args: argparse.Namespace) -> int:
                 print(f"warning: {dropped} later assistant turns of multi-turn conversations were not used "
                       "(--first-turn-only)", file=sys.stderr)  # fmt: skip
             pairs = verifier_pairs(seeds, PairsConfig(seed=args.seed, rejected_per_chosen=args.per_chosen))
+        from crabkit.export.forms import pair_rows
+
+        pairs = pair_rows(pairs, args.form)
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         n = 0

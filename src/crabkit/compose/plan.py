@@ -8,6 +8,17 @@ Per record: a reverse example (``reverse_ratio``; canonical target, see ``revers
 one (see ``forward.py``): an edited record always asks for its edit's constraint; a record edited
 with ``repeat_prompt`` gets the composed request repeated at the start of its response. Every row of
 ``train.jsonl`` lists its constraints (type, params, text), its prompt shape and its edit.
+
+Ground-truth rows (``ifeval_ground_truth.jsonl``, IFEval's layout plus ``response``), by
+``ground_truth``:
+
+* ``"strict"`` (the default): one per forward example whose constraints are all IFEval types, so the
+  row checks everything its prompt asks (IFEval scoring);
+* ``"every"``: one per seed that has an IFEval-typed constraint. A forward example's row checks the
+  IFEval-typed ones of its constraints (``other_constraints`` lists the crabkit-only rest, which
+  crabkit's reward checks too); a demonstration's row is its own turn; a seed made a reverse example
+  (or whose prompt asked no IFEval type) gets a request composed from its IFEval-typed constraints
+  alone, with an rng of its own, so ``train.jsonl`` is byte-identical in both modes.
 """
 
 from __future__ import annotations
@@ -26,9 +37,11 @@ from .mix import history_messages
 from .reverse import canonical_constraints, reverse_prompt, reverse_target
 from .templates import REVERSE_FORMATS
 
-__all__ = ["ComposeConfig", "Composed", "compose_block", "constraint_rows"]
+__all__ = ["GROUND_TRUTH_MODES", "ComposeConfig", "Composed", "compose_block", "constraint_rows"]
 
 REPEAT = "combination:repeat_prompt"
+#: Which seeds get a row in ``ifeval_ground_truth.jsonl`` (see the module docstring).
+GROUND_TRUTH_MODES = ("strict", "every")
 
 
 @dataclass
@@ -40,6 +53,8 @@ class ComposeConfig:
     #: Share of forward examples drawn only from IFEval-typed constraints, so that enough rows
     #: land in ifeval_ground_truth.jsonl for scoring and RL with verifiable rewards.
     ifeval_only_rate: float = 0.25
+    #: ``strict`` or ``every`` (see the module docstring).
+    ground_truth: str = "strict"
     forward: ForwardConfig = field(default_factory=ForwardConfig)
 
     def __post_init__(self) -> None:
@@ -47,6 +62,10 @@ class ComposeConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"compose.{name} must be a number between 0 and 1, got {value!r}")
+        if self.ground_truth not in GROUND_TRUTH_MODES:
+            raise ValueError(
+                f"compose.ground_truth must be one of {', '.join(GROUND_TRUTH_MODES)}, got {self.ground_truth!r}"
+            )
         unknown = sorted(set(self.reverse_formats) - set(REVERSE_FORMATS))
         if unknown or not self.reverse_formats:
             raise ValueError(f"compose.reverse_formats: choose from {', '.join(REVERSE_FORMATS)}")
@@ -60,6 +79,8 @@ class Composed:
     ground_truth: list[dict[str, Any]] = field(default_factory=list)
     k_hist: dict[int, int] = field(default_factory=dict)
     skipped_no_constraints: int = 0
+    #: Seeds used as in-context demonstrations (they get no example of their own).
+    demonstrations: int = 0
 
 
 def constraint_rows(constraints: Sequence[Constraint]) -> list[dict[str, Any]]:
@@ -74,18 +95,43 @@ def constraint_rows(constraints: Sequence[Constraint]) -> list[dict[str, Any]]:
 
 
 def _ifeval_row(
-    item: Backtranslated, prompt: str, chosen: Sequence[Constraint], response: str
+    item: Backtranslated, prompt: str, chosen: Sequence[Constraint], response: str, subset: bool = False
 ) -> dict[str, Any] | None:
-    if not chosen or any(c.ifeval_id is None for c in chosen):
+    """The ground-truth row of one prompt: all of ``chosen`` must be IFEval types, or, with
+    ``subset``, the IFEval-typed ones are checked and the other rule constraints are listed."""
+    ifeval = [c for c in chosen if c.ifeval_id]
+    if not ifeval or (len(ifeval) < len(chosen) and not subset):
         return None
-    return {
+    row: dict[str, Any] = {
         "key": int(item.seed.id[:12], 16),
         "seed_id": item.seed.id,
         "prompt": prompt,
-        "instruction_id_list": [c.ifeval_id for c in chosen],
-        "kwargs": [c.ifeval_kwargs for c in chosen],
+        "instruction_id_list": [c.ifeval_id for c in ifeval],
+        "kwargs": [c.ifeval_kwargs for c in ifeval],
         "response": response,
     }
+    if history := history_messages(item.seed):  # the system message and earlier turns the prompt follows
+        row["history"] = history
+    if subset:
+        row["other_constraints"] = [c.to_json() for c in chosen if not c.ifeval_id and c.source == "rule"]
+    return row
+
+
+def _composed_ifeval_row(item: Backtranslated, run_seed: int, fcfg: ForwardConfig) -> dict[str, Any] | None:
+    """A ground-truth row for a seed without a forward prompt that asks an IFEval type: a request
+    composed from its IFEval-typed constraints only (its own rng: the block's draws are untouched)."""
+    forced = [c for c in _edit_constraint(item) if c.ifeval_id and c.type != REPEAT]
+    pool = [c for c in item.constraints if c.ifeval_id and c.type != REPEAT]
+    if not pool:
+        return None
+    rng = random.Random(f"{run_seed}:ground-truth:{item.seed.id}")
+    k = max(sample_k(len(pool), fcfg, rng), len(forced))
+    chosen = sample_constraints(pool, k, rng, fcfg.weights, forced=forced)
+    if not chosen:
+        return None
+    instruction = item.refined_instruction or item.seed.instruction
+    prompt = forward_prompt(instruction, chosen, rng, _shape(len(chosen), fcfg, rng))
+    return _ifeval_row(item, prompt, chosen, item.response, subset=True)
 
 
 def _edit_constraint(item: Backtranslated) -> list[Constraint]:
@@ -155,6 +201,7 @@ def compose_block(
     out.skipped_no_constraints = len(items) - len(queue)
     fcfg = cfg.forward
     balance = Balance.of([it.constraints for it in queue], fcfg.most_share)
+    every = cfg.ground_truth == "every"
     while queue:
         item = queue.popleft()
         instruction = item.refined_instruction or item.seed.instruction
@@ -176,6 +223,8 @@ def compose_block(
                                  {"role": "assistant", "content": target}],
                 }
             )  # fmt: skip
+            if every and (row := _composed_ifeval_row(item, run_seed, fcfg)):
+                out.ground_truth.append(row)
             continue
         pool = item.constraints
         if not forced and rng.random() < cfg.ifeval_only_rate:
@@ -196,6 +245,7 @@ def compose_block(
         messages = history_messages(item.seed)
         n_demos = rng.randint(*fcfg.demos) if rng.random() < fcfg.demo_rate else 0
         demo_ids = []
+        demo_rows: list[dict[str, Any]] = []
         for _ in range(n_demos):
             demo = _take_demo(queue, item.seed.request_key)  # never also a main example
             if demo is None:
@@ -210,6 +260,11 @@ def compose_block(
             messages.append({"role": "user", "content": demo_prompt})
             messages.append({"role": "assistant", "content": demo.response})
             demo_ids.append(demo.seed.id)
+            out.demonstrations += 1
+            if every:
+                row = _ifeval_row(demo, demo_prompt, demo_chosen, demo.response, subset=True)
+                if row or (row := _composed_ifeval_row(demo, run_seed, fcfg)):
+                    demo_rows.append(row)
         messages.append({"role": "user", "content": prompt})
         messages.append({"role": "assistant", "content": response})
         out.examples.append(
@@ -225,7 +280,10 @@ def compose_block(
                 "messages": messages,
             }
         )
-        row = _ifeval_row(item, prompt, chosen, response)
+        row = _ifeval_row(item, prompt, chosen, response, subset=every)
+        if every and row is None:
+            row = _composed_ifeval_row(item, run_seed, fcfg)
         if row:
             out.ground_truth.append(row)
+        out.ground_truth.extend(demo_rows)
     return out

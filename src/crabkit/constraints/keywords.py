@@ -77,10 +77,11 @@ FILLER_WORDS = (
 
 @functools.lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
-    """English stopwords: the SMART list YAKE uses, as ``yake-rust`` ships it (only the list is used)."""
-    import yake_rust
+    """English stopwords: the SMART stop list (the one YAKE uses), bundled as ``data/stopwords_en.txt``."""
+    from importlib.resources import files
 
-    return frozenset(yake_rust.Yake(language="en").stopwords)
+    text = (files("crabkit") / "data" / "stopwords_en.txt").read_text(encoding="utf-8")
+    return frozenset(w for w in (line.strip() for line in text.splitlines()) if w and not w.startswith("#"))
 
 
 def _is_content(word: str, stopwords: frozenset[str]) -> bool:

@@ -4,8 +4,11 @@ Plots are drawn with matplotlib (the ``report`` extra) and inlined as base64 PNG
 and nothing is fetched, so the file opens offline and can be mailed as is. Each section appears when
 its data is there and is listed as absent otherwise:
 
-* run: metadata from ``manifest.json``; constraint type and family counts, constraints per
-  instruction, rejects by reason (``stats.json``, else counted from the JSONL outputs);
+* run: metadata from ``manifest.json``; a browsable sample of ``train.jsonl`` per kind (forward
+  with demonstrations, forward, reverse, mix; see :mod:`crabkit.eval.report_examples`); constraint
+  type (IFEval or crabkit only) and family counts, constraints per instruction, the length of every
+  row (tokens with a tokenizer, else words), rejects by reason (``stats.json``, else counted from the
+  JSONL outputs);
 * every ``summary.json`` below the directory, by its ``benchmark`` field: held-out constraints
   (pass rates by family), IFEval (the four metrics, per-type bars), FollowBench (per-level lines).
 
@@ -22,7 +25,7 @@ import html
 import io
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,10 +33,14 @@ from typing import Any
 
 from crabkit.io.jsonl import iter_jsonl_lenient
 
+from .report_examples import TrainSample, examples_html, ifeval_mark, length_table, read_train
+
 __all__ = ["ReportData", "build_report", "find_data", "render_report"]
 
 _MAX_DEPTH = 4  # how far below DIR to look for evaluation summaries
-_BLUE, _ORANGE, _GREY = "#3b6ea8", "#e08a2c", "#8a8a8a"
+_BLUE, _ORANGE, _GREY, _TEAL = "#3b6ea8", "#e08a2c", "#8a8a8a", "#2a9d8f"
+#: Most tick labels per inch of axis width: numbers at font size 8-10 stay apart below this.
+_TICKS_PER_INCH = 1.6
 
 
 @dataclass
@@ -46,6 +53,7 @@ class ReportData:
     per_seed_counts: list[int] | None = None
     rejects: dict[str, int] | None = None
     llm_usage: dict[str, Any] | None = None
+    train: TrainSample | None = None
     evals: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (kind, rel path, summary)
 
 
@@ -86,8 +94,11 @@ def _summaries(root: Path) -> Iterable[Path]:
     yield from walk(root, 0)
 
 
-def find_data(root: str | Path) -> ReportData:
-    """Collect whatever ``root`` holds; missing or unreadable files leave their part ``None``."""
+def find_data(root: str | Path, tokenizer: str | None = None, per_kind: int = 3) -> ReportData:
+    """Collect whatever ``root`` holds; missing or unreadable files leave their part ``None``.
+
+    ``tokenizer`` (a path or cached Hub id) measures row lengths in its tokens, else in words;
+    ``per_kind`` examples of each kind are sampled for the example browser."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: not a directory")
@@ -120,6 +131,8 @@ def find_data(root: str | Path) -> ReportData:
         data.rejects = dict(Counter(
             f"{r.get('stage', '?')}: {str(r.get('reason', '?')).split(':')[0]}" for r in iter_jsonl_lenient(root / "rejects.jsonl")
         ))
+    if (root / "train.jsonl").is_file():
+        data.train = read_train(root / "train.jsonl", per_kind, tokenizer)
     for path in _summaries(root):
         summary = _load_json(path)
         kind = _kind(summary)
@@ -151,7 +164,8 @@ def _img(fig: Any, alt: str) -> str:
 
 
 def _barh(counts: Mapping[str, float], title: str, xlabel: str, color: str = _BLUE,
-          errors: Mapping[str, list[float]] | None = None, xlim: tuple[float, float] | None = None) -> str:
+          errors: Mapping[str, list[float]] | None = None, xlim: tuple[float, float] | None = None,
+          colors: Mapping[str, str] | None = None, legend: Sequence[tuple[str, str]] = ()) -> str:
     plt = _plt()
     items = sorted(counts.items(), key=lambda kv: (kv[1], kv[0]))
     labels, values = [k for k, _ in items], [v for _, v in items]
@@ -161,7 +175,12 @@ def _barh(counts: Mapping[str, float], title: str, xlabel: str, color: str = _BL
         lo = [max(0.0, v - errors[k][0]) for k, v in items]
         hi = [max(0.0, errors[k][1] - v) for k, v in items]
         xerr = [lo, hi]
-    ax.barh(labels, values, color=color, xerr=xerr, ecolor="#333333", capsize=2)
+    bar_colors = [colors.get(k, color) for k in labels] if colors else color
+    ax.barh(labels, values, color=bar_colors, xerr=xerr, ecolor="#333333", capsize=2)
+    if legend:
+        from matplotlib.patches import Patch
+
+        ax.legend(handles=[Patch(color=c, label=name) for name, c in legend], loc="lower right", fontsize=8)
     for y, (k, v) in enumerate(items):
         # Right of the error bar, where there is one, so the number stays readable.
         x = max(v, errors[k][1]) if errors else v
@@ -175,13 +194,22 @@ def _barh(counts: Mapping[str, float], title: str, xlabel: str, color: str = _BL
     return _img(fig, title)
 
 
+def _readable_ticks(ax: Any, width_in: float, integer: bool = True) -> None:
+    """At most ``_TICKS_PER_INCH`` labels per inch of axis (whole numbers where ``integer``), so
+    labels never run together ("10111213")."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=max(2, int(width_in * _TICKS_PER_INCH)), integer=integer))
+
+
 def _histogram(series: list[tuple[str, Mapping[int, int], str]], title: str, xlabel: str) -> str:
     plt = _plt()
-    fig, axes = plt.subplots(1, len(series), figsize=(4.5 * len(series), 3), squeeze=False, layout="constrained")
+    width = 4.5 if len(series) > 1 else 9.0
+    fig, axes = plt.subplots(1, len(series), figsize=(width * len(series), 3), squeeze=False, layout="constrained")
     for ax, (label, counts, color) in zip(axes[0], series):
         xs = sorted(counts)
         ax.bar(xs, [counts[x] for x in xs], color=color, width=0.8)
-        ax.set_xticks(xs)
+        _readable_ticks(ax, width - 0.8)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("count")
@@ -249,19 +277,33 @@ def _run_sections(d: ReportData) -> tuple[list[Section], list[str]]:
         body += _table(("setting", "value"), _flatten(m.get("config") or {})) + "</details>"
         if d.stats:
             totals = [(k, d.stats[k]) for k in ("items_read", "seeds", "constraints_total", "distinct_types",
-                                                 "rejects_total", "ground_truth_rows", "no_constraints") if k in d.stats]
+                                                 "rejects_total", "ground_truth_rows", "no_constraints",
+                                                 "demonstrations") if k in d.stats]
             totals += [(f"examples: {k}", v) for k, v in (d.stats.get("examples") or {}).items()]
             if totals:
                 body += "<h3>Counts</h3>" + _table(("count", "value"), totals)
         sections.append(("run", "Run metadata", body))
     else:
         absent.append("run metadata (manifest.json)")
+    if d.train is not None:
+        sections.append(("examples", "Examples", examples_html(d.train)))
+    else:
+        absent.append("examples (train.jsonl)")
     by_type = (d.stats or {}).get("constraints_by_type") or {}
     by_family = (d.stats or {}).get("constraints_by_family") or {}
     if by_type or by_family:
         body = ""
         if by_type:
-            body += _barh(by_type, "Constraints by type", "constraints")
+            marks = {t: ifeval_mark(t) for t in by_type}
+            palette = {"IFEval": _BLUE, "crabkit": _TEAL, "soft": _GREY, "unknown": _GREY}
+            body += _barh(by_type, "Constraints by type", "constraints",
+                          colors={t: palette[m] for t, m in marks.items()},
+                          legend=[("IFEval type", _BLUE), ("crabkit only", _TEAL)]
+                          + ([("soft (LLM-judged)", _GREY)] if "soft" in marks.values() else []))
+            body += "<details><summary>per type (IFEval or crabkit only)</summary>" + _table(
+                ("type", "IFEval", "constraints"),
+                [(t, {"IFEval": "IFEval", "crabkit": "crabkit only"}.get(marks[t], marks[t]), n)
+                 for t, n in sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))]) + "</details>"
         if by_family:
             body += _barh(by_family, "Constraints by family", "constraints", color=_ORANGE)
         sections.append(("types", "Constraint types and families", body))
@@ -284,6 +326,8 @@ def _run_sections(d: ReportData) -> tuple[list[Section], list[str]]:
     llm = llm_section(d.llm_usage, d.stats, table=_table, barh=_barh, escape=_e)
     if llm is not None:
         sections.append(("llm", "LLM stage", llm))
+    if d.train is not None and d.train.lengths:
+        sections.append(("lengths", "Example lengths", _lengths(d.train)))
     if d.rejects is not None:
         if d.rejects:
             body = _barh(d.rejects, "Rejected input records by reason", "records", color=_GREY)
@@ -294,6 +338,30 @@ def _run_sections(d: ReportData) -> tuple[list[Section], list[str]]:
     else:
         absent.append("rejects (stats.json or rejects.jsonl)")
     return sections, absent
+
+
+def _lengths(train: TrainSample) -> str:
+    """A histogram of every train.jsonl row's length (prompt and answer together) and a table."""
+    import numpy as np
+
+    plt = _plt()
+    xs = np.asarray(train.lengths)
+    fig, ax = plt.subplots(figsize=(9, 3), layout="constrained")
+    ax.hist(xs, bins=min(40, max(5, len(set(train.lengths)))), color=_BLUE)
+    for limit in (2048, 4096):
+        if xs.max() > limit:
+            ax.axvline(limit, color=_ORANGE, linestyle="--", linewidth=1)
+            ax.text(limit, ax.get_ylim()[1] * 0.95, f" {limit}", color=_ORANGE, fontsize=8, va="top")
+    ax.set_title(f"Length of each train.jsonl row, in {train.unit}")
+    ax.set_xlabel(train.unit)
+    ax.set_ylabel("rows")
+    _readable_ticks(ax, 8.2, integer=True)
+    ax.spines[["top", "right"]].set_visible(False)
+    note = "" if train.unit != "words" else (
+        "<p class='meta'>In words: pass <code>crab report --tokenizer PATH_OR_ID</code> to count the model's "
+        "tokens (its chat template included).</p>")  # fmt: skip
+    return _img(fig, f"Length of each row in {train.unit}") + note + _table(("measure", "value"),
+                                                                          length_table(train.lengths, train.unit))
 
 
 def _constraints_section(rel: str, s: Mapping[str, Any]) -> str:
@@ -393,6 +461,13 @@ text-align:left}th{background:#eef2f7}td:not(:first-child){font-variant-numeric:
 img.plot{display:block;max-width:100%;margin:.8em 0}.meta{color:#555;font-size:.9em}
 nav a{margin-right:1em}details{margin:.5em 0}summary{cursor:pointer;color:#3b6ea8}
 .absent{color:#777;font-size:.9em}
+details.example{border:1px solid #ccd;border-radius:4px;padding:.3em .6em;margin:.4em 0}
+.msg{margin:.4em 0}.msg pre{white-space:pre-wrap;word-break:break-word;max-height:14em;overflow:auto;
+margin:.2em 0;padding:.4em;background:#f6f7f9;font-size:.85em}
+.role{display:inline-block;font-size:.75em;padding:.05em .5em;border-radius:3px;color:#fff;background:#6a3d9a}
+.msg.assistant .role{background:#1b7f5c}.msg.system .role{background:#555}
+.ct{display:inline-block;font-size:.75em;padding:0 .4em;margin:0 .3em .2em 0;border-radius:3px;color:#fff}
+.ct.ifeval{background:#3b6ea8}.ct.crabkit{background:#2a9d8f}.ct.soft,.ct.unknown{background:#8a8a8a}
 """
 
 
@@ -428,9 +503,12 @@ def render_report(data: ReportData, title: str | None = None) -> str:
     return "\n".join(parts) + "\n"
 
 
-def build_report(root: str | Path, out: str | Path | None = None, title: str | None = None) -> Path:
-    """Write the report of ``root`` to ``out`` (default ``root/report.html``) and return its path."""
-    data = find_data(root)
+def build_report(root: str | Path, out: str | Path | None = None, title: str | None = None,
+                 tokenizer: str | None = None, per_kind: int = 3) -> Path:  # fmt: skip
+    """Write the report of ``root`` to ``out`` (default ``root/report.html``) and return its path.
+
+    ``tokenizer``: measure row lengths in its tokens (else words); ``per_kind``: examples shown per kind."""
+    data = find_data(root, tokenizer, per_kind)
     path = Path(out) if out is not None else Path(root) / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_report(data, title), encoding="utf-8")

@@ -1,8 +1,9 @@
 """GRPO with TRL's GRPOTrainer, rewarded by crabkit's checkers (``constraint_reward``).
 
 Input rows: ``prompt`` (string or messages) or ``instruction``, plus the constraints as IFEval
-columns (``instruction_id_list``, ``kwargs``) or crabkit ``constraints`` -- so a run's
-``ifeval_ground_truth.jsonl`` (and ``constraints.jsonl``, and ``crab pairs`` output) train as-is.
+columns (``instruction_id_list``, ``kwargs``) or crabkit ``constraints`` (either may be JSON text) --
+so a run's ``ifeval_ground_truth.jsonl`` (its ``other_constraints`` too), ``constraints.jsonl``,
+``crab pairs`` output and ``crab export --rlvr-form grpo`` files train as-is.
 Every constraint id is resolved when the file is read, so a typo fails before any training step.
 """
 
@@ -37,7 +38,10 @@ log = logging.getLogger(__name__)
 def _prompt(row: dict[str, Any], where: str, chat: bool) -> Any:
     prompt = row.get("prompt", row.get("instruction"))
     if isinstance(prompt, str) and prompt.strip():
-        return [{"role": "user", "content": prompt}] if chat else prompt
+        if not chat:
+            return prompt
+        history = check_messages(row["history"], where, "history") if row.get("history") else []
+        return [*history, {"role": "user", "content": prompt}]  # a ground-truth row's system message and turns
     if isinstance(prompt, list) and chat:
         return check_messages(prompt, where, "prompt")
     raise DataError(f"{where}: field 'prompt' must be a non-empty string" + (" or messages" if chat else ""))
@@ -54,6 +58,12 @@ def load_grpo_dataset(path: str | Path, chat: bool = True) -> Any:
     rows, skipped = [], 0
     for where, row in read_jsonl(path):
         ids, kwargs, constraints = row.get("instruction_id_list"), row.get("kwargs"), row.get("constraints")
+        try:  # `crab export --rlvr-form grpo` rows hold these columns as JSON text already
+            kwargs, constraints = (json.loads(v) if isinstance(v, str) else v for v in (kwargs, constraints))
+        except ValueError as exc:
+            raise DataError(f"{where}: 'kwargs' or 'constraints' is text that is not JSON ({exc})") from None
+        if constraints is None and isinstance(row.get("other_constraints"), list):
+            constraints = row["other_constraints"]  # --ground-truth every: the crabkit-only constraints asked too
         try:
             checks = checks_for_row(ids, kwargs, constraints)
         except (UnknownConstraintType, ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -62,6 +72,10 @@ def load_grpo_dataset(path: str | Path, chat: bool = True) -> Any:
             skipped += 1
             continue
         reference = row.get("response")
+        if reference is None and isinstance(row.get("reference_words"), int):
+            reference_words = row["reference_words"]
+        else:
+            reference_words = count_words(reference) if isinstance(reference, str) else -1
         rows.append(
             {
                 "prompt": _prompt(row, where, chat),
@@ -69,7 +83,7 @@ def load_grpo_dataset(path: str | Path, chat: bool = True) -> Any:
                 "kwargs": json.dumps(kwargs or []),
                 "constraints": json.dumps(constraints or []),
                 # The reward's length guard (see rewards.py); -1: no reference answer in the row.
-                "reference_words": count_words(reference) if isinstance(reference, str) else -1,
+                "reference_words": reference_words,
             }
         )
     if skipped:

@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 
 def load_sft_dataset(path: str | Path, kinds: list[str] | None = None, loss_on: str = "final") -> Any:
-    """A ``datasets.Dataset`` from a ``train.jsonl`` (or any messages JSONL): conversational
+    """A ``datasets.Dataset`` from a ``train.jsonl`` (or any messages JSONL, or conversational
+    prompt/completion rows such as ``crab export`` writes): conversational
     ``prompt``/``completion`` columns (``loss_on="final"``), else one ``messages`` column.
 
     ``kinds`` keeps only rows whose ``kind`` is listed (``forward``, ``reverse``, ``mix``).
@@ -52,6 +53,8 @@ def load_sft_dataset(path: str | Path, kinds: list[str] | None = None, loss_on: 
     for where, row in read_jsonl(path):
         if kinds and row.get("kind") not in kinds:
             continue
+        if "messages" not in row and isinstance(row.get("prompt"), list) and isinstance(row.get("completion"), list):
+            row = {**row, "messages": row["prompt"] + row["completion"]}  # `crab export` prompt/completion rows
         messages = check_messages(row.get("messages"), where)
         if not any(m["role"] == "assistant" and m["content"] for m in messages):
             raise DataError(f"{where}: field 'messages' has no assistant turn to learn from")
