@@ -81,6 +81,8 @@ class ConstraintType(ABC):
 
     id: ClassVar[str]
     ifeval_id: ClassVar[str | None] = None
+    #: The IFBench (Pyatkin et al. 2025) instruction id this type scores exactly as, if any.
+    ifbench_id: ClassVar[str | None] = None
     #: Relative sampling weight used by the composer (1.0 = ordinary).
     weight: ClassVar[float] = 1.0
     #: Templates for ``describe``; formatted with the params (after ``describe_values``).

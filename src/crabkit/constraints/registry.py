@@ -6,10 +6,19 @@ from collections.abc import Iterator
 
 from .base import ConstraintType
 
-__all__ = ["UnknownConstraintType", "all_types", "get", "get_by_ifeval_id", "ids", "register"]
+__all__ = [
+    "UnknownConstraintType",
+    "all_types",
+    "get",
+    "get_by_ifbench_id",
+    "get_by_ifeval_id",
+    "ids",
+    "register",
+]
 
 _TYPES: dict[str, ConstraintType] = {}
 _BY_IFEVAL: dict[str, ConstraintType] = {}
+_BY_IFBENCH: dict[str, ConstraintType] = {}
 
 
 class UnknownConstraintType(KeyError):
@@ -29,6 +38,8 @@ def register(cls: type[ConstraintType]) -> type[ConstraintType]:
     _TYPES[inst.id] = inst
     if inst.ifeval_id:
         _BY_IFEVAL[inst.ifeval_id] = inst
+    if inst.ifbench_id:
+        _BY_IFBENCH[inst.ifbench_id] = inst
     return cls
 
 
@@ -57,6 +68,16 @@ def get_by_ifeval_id(ifeval_id: str) -> ConstraintType:
         return _BY_IFEVAL[ifeval_id]
     except KeyError:
         raise UnknownConstraintType(f"no constraint type for IFEval id {ifeval_id!r}") from None
+
+
+def get_by_ifbench_id(ifbench_id: str) -> ConstraintType:
+    """The type that scores IFBench's instruction ``ifbench_id`` (its 58 new types; IFBench's copies
+    of IFEval's 25 are found by ``get_by_ifeval_id``)."""
+    _load()
+    try:
+        return _BY_IFBENCH[ifbench_id]
+    except KeyError:
+        raise UnknownConstraintType(f"no constraint type for IFBench id {ifbench_id!r}") from None
 
 
 def all_types() -> Iterator[ConstraintType]:
