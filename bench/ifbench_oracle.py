@@ -84,6 +84,33 @@ def load_reference():
     return instructions_registry, evaluation_lib
 
 
+def reference_verdict(
+    instruction_id: str, kwargs: dict, prompt: str, response: str
+) -> tuple[bool, bool] | str:
+    """``(strict, loose)`` of the reference for one instruction, or the exception it raised as text
+    (a crash is a verdict to compare too). ``None`` kwargs are dropped first, as the reference's strict
+    pass does (its loose pass then sees the cleaned kwargs)."""
+    _, lib = load_reference()
+    clean = {k: v for k, v in kwargs.items() if v is not None}
+    table = {prompt: response}
+    try:
+        strict = lib.test_instruction_following_strict(
+            lib.InputExample(
+                key=0, instruction_id_list=[instruction_id], prompt=prompt, kwargs=[dict(clean)]
+            ),
+            table,
+        ).follow_instruction_list[0]
+        loose = lib.test_instruction_following_loose(
+            lib.InputExample(
+                key=0, instruction_id_list=[instruction_id], prompt=prompt, kwargs=[dict(clean)]
+            ),
+            table,
+        ).follow_instruction_list[0]
+    except Exception as exc:  # noqa: BLE001
+        return f"{type(exc).__name__}: {exc}"[:200]
+    return bool(strict), bool(loose)
+
+
 def missing_data() -> list[str]:
     """The NLTK resources the reference asked to download at import (none could be)."""
     return list(_ASKED)
