@@ -1,7 +1,15 @@
 """Constraint registry: every verifiable constraint type, usable for inference, wording and checking."""
 
 from .base import ConstraintType, Params
-from .registry import UnknownConstraintType, all_types, get, get_by_ifeval_id, ids, register
+from .registry import (
+    UnknownConstraintType,
+    all_types,
+    get,
+    get_by_ifbench_id,
+    get_by_ifeval_id,
+    ids,
+    register,
+)
 
 __all__ = [
     "ConstraintType",
@@ -9,6 +17,7 @@ __all__ = [
     "UnknownConstraintType",
     "all_types",
     "get",
+    "get_by_ifbench_id",
     "get_by_ifeval_id",
     "ids",
     "register",

@@ -83,6 +83,8 @@ class ConstraintType(ABC):
     ifeval_id: ClassVar[str | None] = None
     #: The IFBench (Pyatkin et al. 2025) instruction id this type scores exactly as, if any.
     ifbench_id: ClassVar[str | None] = None
+    #: "ifbench" for IFBench's 58 types (inferred only when asked for), "crabkit" for the rest.
+    suite: ClassVar[str] = "crabkit"
     #: Relative sampling weight used by the composer (1.0 = ordinary).
     weight: ClassVar[float] = 1.0
     #: Templates for ``describe``; formatted with the params (after ``describe_values``).
