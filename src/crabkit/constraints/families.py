@@ -8,6 +8,8 @@ from . import (  # noqa: F401  # noqa: F401  # noqa: F401  (CRAB and other non-I
     content,
     counts,
     format,
+    ifbench_format,  # IFBench's format:* types (suite 'ifbench': inferred only when asked for)
+    ifbench_tasks,  # IFBench's custom:* and repeat:* types (checked only)
     keywords,
     language,
     length,
