@@ -7,7 +7,7 @@ from itertools import combinations
 import pytest
 
 from crabkit.constraints import conflicts as table
-from crabkit.constraints import ids
+from crabkit.constraints import get, ids
 from crabkit.constraints.conflicts import compatible, conflicts
 from crabkit.records import Constraint
 
@@ -220,7 +220,8 @@ def test_sample_params_cover_every_type_with_params():
     missing = [
         i
         for i in ids()
-        if i not in SAMPLE_PARAMS
+        if get(i).suite != "ifbench"  # IFBench's types are in no conflict rule yet (their own tests)
+        and i not in SAMPLE_PARAMS
         and i
         not in {
             "change_case:english_capital",

@@ -71,7 +71,7 @@ class NestedParentheses(IFBenchType):
             "and braces all count), closing each one properly."
         ),
         "Include at least one expression whose brackets are nested five or more levels deep, correctly closed.",
-        "Make sure part of the reply nests ( ), [ ] or { } at least five levels deep.",
+        "Make sure part of the reply nests parentheses, square brackets or curly braces at least five levels deep.",
         "Use deeply nested brackets somewhere: five levels or more, each closed in the right order.",
     )
 
@@ -97,9 +97,12 @@ class NestedParentheses(IFBenchType):
         return False
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        if any(mark in response for mark in _MATH_OR_CODE):
+            return None  # deep brackets in a formula or a program are notation, not a request to nest
         return {} if self.check(response, {}) else None
 
 
+_MATH_OR_CODE = ("```", "\\(", "\\[", "$", "\\frac", "    ")
 _IN_WORD_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
 
 
@@ -365,9 +368,21 @@ class QuoteExplanation(IFBenchType):
         return not (stripped and stripped[-1] == '"')
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        # Ask only where the answer quotes phrases and explains each one (a glossary, sayings, lyrics):
+        # text with no quotes passes the check too, so quotes alone would tell answers apart by luck.
         if response.count('"') < 2 * self._MIN_QUOTES:
             return None
+        quotes = list(_QUOTED_PHRASE.finditer(response))
+        if len(quotes) < self._MIN_QUOTES or 2 * len(quotes) != response.count('"'):
+            return None
+        if not all(_EXPLANATION.match(response, quote.end()) for quote in quotes):
+            return None
         return {} if self.check(response, {}) else None
+
+
+_QUOTED_PHRASE = re.compile(r'"[^"\n]{1,80}"')
+# Three words or more right after a quote (after its closing punctuation), on the same line.
+_EXPLANATION = re.compile(r"[^\S\n]*[,.:;!?)\u2014-]*[^\S\n]*(?:[^\W\d_][\w'\u2019-]*[^\S\n]+){2}[^\W\d_]")
 
 
 # Item markers that are not bullet points, and that a person could ask a list to use instead.

@@ -161,7 +161,11 @@ class ReverseNewline(IFBenchType):
 @register
 class WordReverse(IFBenchType):
     """Read backwards word by word (lower case, ASCII punctuation removed), the response is one Punkt
-    sentence that contains "bald eagle"."""
+    sentence that contains "bald eagle".
+
+    With ``.``, ``?`` and ``!`` removed first, Punkt finds no sentence end, so the sentence test holds
+    for any text: the check comes down to "eagle bald" in the response, read case-blind without punctuation.
+    """
 
     id = ifbench_id = "custom:word_reverse"
     phrasings = (
@@ -419,7 +423,7 @@ class RepeatSpan(IFBenchType):
     }
     phrasings = (
         (
-            "Copy the part of the request from character {n_start} to character {n_end} (both included, "
+            "Copy the request's characters from index {n_start} through index {n_end} (both included, "
             "counting from 0) and output nothing else."
         ),
         "Output only the span of the request between character indices {n_start} and {n_end}, inclusive.",
