@@ -342,6 +342,23 @@ def test_inference_on_the_shared_pairs_always_checks_true():
     assert 0 < inferred < len(pairs[::3])  # some answers show a feature; most show none
 
 
+def test_inference_on_adversarial_responses_always_checks_true():
+    sys.path.insert(0, str(BENCH))
+    import ifbench_adversarial_b as adversarial
+
+    responses = [
+        response
+        for type_id, generate in sorted(adversarial.GENERATORS.items())
+        for rng in [random.Random(type_id)]
+        for _, _, response in (generate(rng) for _ in range(60))
+    ]
+    for type_id in INFERRED:
+        kind = get_by_ifbench_id(type_id)
+        for response in responses:
+            params = kind.infer(response, random.Random(0), "A request.")
+            assert params is None or kind.check(response, params), (type_id, response)
+
+
 # --- wording ---------------------------------------------------------------------------------------------
 
 

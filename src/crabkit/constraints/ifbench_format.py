@@ -52,6 +52,8 @@ __all__ = [
 ]
 
 _NO_PUNCTUATION = str.maketrans("", "", string.punctuation)
+_NOT_BRACKET = re.compile(r"[^()\[\]{}]+")
+_NOT_QUOTE = re.compile(r"[^\"']+")
 _PUNCT_SPACE = string.punctuation + " "
 
 
@@ -83,7 +85,7 @@ class NestedParentheses(IFBenchType):
             return False
         open_marks: list[str] = []
         deepest = 0
-        for char in response:
+        for char in _NOT_BRACKET.sub("", response):  # nothing else changes the verdict
             if char in "([{":
                 open_marks.append(char)
                 deepest = max(deepest, len(open_marks))
@@ -97,6 +99,8 @@ class NestedParentheses(IFBenchType):
         return False
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        if sum(response.count(mark) for mark in "([{") < self.DEPTH:
+            return None
         if any(mark in response for mark in _MATH_OR_CODE):
             return None  # deep brackets in a formula or a program are notation, not a request to nest
         return {} if self.check(response, {}) else None
@@ -135,7 +139,7 @@ class NestedQuotes(IFBenchType):
             return False
         open_marks: list[str] = []
         deepest = 0
-        for char in response:
+        for char in _NOT_QUOTE.sub("", response):  # nothing else changes the verdict
             if open_marks and char == open_marks[-1]:
                 open_marks.pop()
                 if deepest - len(open_marks) >= self.DEPTH:
@@ -147,7 +151,9 @@ class NestedQuotes(IFBenchType):
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
         # Apostrophes in words ("don't") nest quotes for the reference; ask only where real quotes do.
-        if response.count('"') < 2 or not self.check(_IN_WORD_APOSTROPHE.sub("", response), {}):
+        if response.count('"') < 2 or response.count("'") < 2:
+            return None
+        if not self.check(_IN_WORD_APOSTROPHE.sub("", response), {}):
             return None
         return {} if self.check(response, {}) else None
 
@@ -237,8 +243,8 @@ class NewlineWords(IFBenchType):
         return lines == words
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        if "\n" not in response:
-            return None
+        if "\n" not in response or response.count(" ") > 2 * response.count("\n") + 2:
+            return None  # (one word per line leaves few spaces)
         lines, words = _newline_counts(response)
         return {} if lines == words >= self._MIN_WORDS else None
 
@@ -287,8 +293,8 @@ class EmojiSentences(IFBenchType):
         return _emoji_sentences(response)[0]
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        if response.isascii():
-            return None
+        if not any(_is_emoji(char) for char in response[-16:] if not char.isascii()):
+            return None  # the last sentence must end with one
         ok, n = _emoji_sentences(response)
         return {} if ok and n >= 2 else None
 
@@ -390,6 +396,7 @@ _ITEM_MARKER = re.compile(
     r"^[ \t]*(\u2192|->|=>|>>|\u00bb|~|\u2713|\u2714|\u27a4|\u25ba|\u25b6)[ \t]+\S", re.MULTILINE
 )
 _MIN_ITEMS = 2
+_MARKDOWN_BULLET = re.compile(r"^[ \t]*[-*+\u2022][ \t]+\S", re.MULTILINE)
 
 
 @register
@@ -410,6 +417,8 @@ class SpecialBulletList(IFBenchType):
         return response.count(get_str(self.id, params, "sep")) >= 2
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        if _MARKDOWN_BULLET.search(response):
+            return None  # "instead of bullet points" is only true of an answer that uses none
         counts: dict[str, int] = {}
         for match in _ITEM_MARKER.finditer(response):
             counts[match.group(1)] = counts.get(match.group(1), 0) + 1
@@ -586,6 +595,8 @@ class TitleCase(IFBenchType):
         return _title_case_verdict(text.nltk_words(response))
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
+        if _LOWER_WORD.search(response):
+            return None  # a lower-case word fails the check (found without tokenizing the answer)
         words = [w for w in text.nltk_words(response) if w[:1].isalpha()]
         if len(words) < self._MIN_WORDS or not _title_case_verdict(words):
             return None
@@ -593,6 +604,7 @@ class TitleCase(IFBenchType):
         return {} if titled >= self._TITLED_SHARE * len(words) else None
 
 
+_LOWER_WORD = re.compile(r"(?<![\w'\u2019.-])[a-z]{2,}(?![\w'\u2019.-])")
 _TEMPLATE_HEADINGS = ("My Answer:", "My Conclusion:", "Future Outlook:")
 
 
