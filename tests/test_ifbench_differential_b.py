@@ -122,6 +122,8 @@ def test_a_wrong_checker_is_caught(reference, monkeypatch):
         ("custom:csv_quotes", ('"StudentID"\t"Subject"\t"Grade"\t"Semester"\t"Score"\n"1"\t\t"A"\t"1"\t"9"\n'
          '"2"\t"M"\t"A"\t"1"\t"9"\n"3"\t"M"\t"A"\t"1"\t"9"'), "IndexError"),
         ("custom:csv_city", "ID,Country,City,Year,Count\n" + "x" * 200_000, "Error"),
+        ("custom:csv_city", "ID,Country,City,Year,Count\r1,FR,Paris,2020,3\r2,FR,Nice,2021,4", "Error"),
+        ("custom:csv_special_character", "ProductID,Category,Brand,Price,Stock\n" + "1,a,b\rc,2,3\n" * 14, "Error"),
     ],
 )  # fmt: skip
 def test_where_the_reference_raises_the_instruction_fails(reference, iid, response, error):

@@ -15,7 +15,8 @@ with its quirks: ``custom:word_reverse`` wants the reversed words to be one Punk
 with Python's ``csv`` module after the reference's own quote doubling. Where the reference raises,
 ``check`` returns False (evaluation_lib does not catch it, so the reference's whole run stops):
 ``custom:csv_quotes`` with an empty field in a row it reaches (``IndexError``), and the three CSV
-tasks with a field longer than ``csv.field_size_limit()`` (``csv.Error``).
+tasks where Python's ``csv`` reader gives up (``csv.Error``): a lone carriage return inside an
+unquoted field (old Mac line ends), a field longer than ``csv.field_size_limit()``.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def ascii_folded(value: str) -> str:
 
 
 def _csv_rows(value: str, delimiter: str = ",") -> list[list[str]] | None:
-    """The rows Python's ``csv`` reader gives, or None where it raises (a field past its size limit)."""
+    """The rows Python's ``csv`` reader gives, or None where it raises (a lone ``\\r`` in an unquoted
+    field, a field past its size limit)."""
     try:
         return list(csv.reader(io.StringIO(value), delimiter=delimiter))
     except csv.Error:
