@@ -9,13 +9,15 @@ character off, ``format:quotes`` takes every apostrophe for a quote mark, and a 
 quotes or ``*`` satisfies ``format:quote_unquote`` and ``format:sub-bullets``. None of these checks
 can raise on a response; the reference does not raise on these either.
 
-What a response can show is inferred (every type here but ``format:options`` only from answers
-that are a bare yes, no or maybe): nested brackets and quotes, one word per line, an emoji closing
-every sentence, stair-step indents, quotes each followed by an explanation, a list with an unusual
-item marker, an HTML-italic thesis, sub-bullets, prose then bullets, title case, the three-heading
-template and whitespace-free answers. Inference asks more than the check wherever the check is
-trivially met (no quotes at all, no ``*`` at all, a title-case text that is all capitals), so only
-answers that really show the feature get the constraint.
+Every type here is inferred, since an ordinary answer can show each of them: nested brackets (not
+in formulas or code) and quotes (apostrophes aside), one word per line, an emoji closing every
+sentence, stair-step indents, quotes each followed by an explanation, a list marked with something
+other than bullets (and no bullets), an HTML-italic thesis opening a line, ``*`` bullets with ``-``
+sub-bullets, prose then bullets, title case, the three-heading template, a whitespace-free answer,
+and a bare yes, no or maybe (``format:options``). Inference asks more than the check wherever the
+check is met trivially (no quotes at all, no ``*`` at all, a text in capitals), so only answers that
+really show the feature get the constraint; the reference's fixed thresholds (five bracket levels,
+three quote levels, two bullets) leave no number to round.
 """
 
 from __future__ import annotations
