@@ -8,6 +8,8 @@ from . import (  # noqa: F401  # noqa: F401  # noqa: F401  (CRAB and other non-I
     content,
     counts,
     format,
+    ifbench_counts,
+    ifbench_words,
     keywords,
     language,
     length,
