@@ -72,6 +72,9 @@ __all__ = [
 # Below these an answer shows too little for a count to be worth asking about.
 _MIN_WORDS = 30
 _MARGIN = 0.1
+# Inferred only past these (measured on the shared seed pairs: the densest and most personal quarter).
+_DENSE_STOP_SHARE = 28
+_PERSONAL_SHARE = 0.085
 
 #: The reference's coordinating conjunctions.
 CONJUNCTIONS = frozenset({"and", "but", "for", "nor", "or", "so", "yet"})
@@ -202,8 +205,9 @@ class StopWordRatio(IFBenchType):
         if count_words(response) < 2 * _MIN_WORDS:
             return None
         share = self.share(response)
-        # Ordinary prose runs at 40-55 % stop words: only a clearly denser answer is worth asking for.
-        if share is None or share > 38:
+        # Answers run at 20-50 % stop words (a median near 37 % on the shared pairs): only the densest
+        # quarter is worth asking for, so that most other answers fail the bound.
+        if share is None or share > _DENSE_STOP_SHARE:
             return None
         return {"percentage": _ratio_to_5(share + rng.choice((2, 3, 5)))}
 
@@ -286,9 +290,10 @@ class ConjunctionCount(IFBenchType):
         return len(self.tokens(response)) >= self.params(params)["small_n"]
 
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        # What a reader counts: the conjunctions themselves, whatever their case or punctuation.
+        # What a reader counts: the conjunctions themselves, whatever their case or punctuation. Most
+        # answers use three or four ("and", "or", "for", "so"); five or more sets one apart.
         distinct = len({strip_punct(word).lower() for word in self.tokens(response)})
-        if distinct < 4:
+        if distinct < 5:
             return None
         return {"small_n": rng.choice((distinct - 1, distinct))}
 
@@ -456,7 +461,8 @@ class PronounCount(IFBenchType):
         if count_words(response) < _MIN_WORDS:
             return None
         n = self.count(response)
-        if n < 12:
+        # Pronouns are 2-12 % of an answer's words: only a clearly personal answer is worth asking for.
+        if n < 12 or n < _PERSONAL_SHARE * count_words(response):
             return None
         low = lower_bound(n, rng, _MARGIN, floor=10)
         return None if low is None else {"N": low}

@@ -81,6 +81,7 @@ _MAX_REPEATS = 5
 # sentence:keyword looks for its word in the first few sentences only (a person counts that far).
 _KEYWORD_SENTENCES = 5
 _MIN_KEYWORD_CHARS = 5
+_MARKUP = frozenset("#*-|`>0123456789")
 
 
 def _plain_words(response: str) -> list[str]:
@@ -257,6 +258,10 @@ class KeywordInSentence(IFBenchType):
         asked = {w.lower() for w in text.words(instruction)}
         options = []
         for index, sentence in enumerate(found[:_KEYWORD_SENTENCES], 1):
+            # A reader counts sentences of prose: stop at a heading, a list, a table or code, where
+            # Punkt's sentences and a reader's part ways.
+            if "\n" in sentence.strip() or sentence.lstrip()[:1] in _MARKUP:
+                break
             others = " ".join(found[: index - 1]).lower()
             for word in dict.fromkeys(text.words(sentence)):
                 low = word.lower()
