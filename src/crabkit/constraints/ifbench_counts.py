@@ -454,15 +454,27 @@ class PronounCount(IFBenchType):
     def count(response: str) -> int:
         return sum(1 for token in treebank_words(response.replace("/", " ").lower()) if token in PRONOUNS)
 
+    @staticmethod
+    def quick_count(response: str) -> int:
+        """Pronouns among the ``\\w+`` words: nearly always ``count`` (``it's`` gives ``it`` either
+        way; never below it), at about 1/50 of the cost of Treebank tokenising."""
+        return sum(1 for word in text.words(response.lower()) if word in PRONOUNS)
+
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
         return self.count(response) >= self.params(params)["N"]
 
+    def likely(self, response: str, params: Mapping[str, Any]) -> bool:
+        return self.quick_count(response) >= self.params(params)["N"]
+
     def infer(self, response: str, rng: random.Random, instruction: str = "") -> dict[str, Any] | None:
-        if count_words(response) < _MIN_WORDS:
+        words = count_words(response)
+        # The quick count first (it is never below the real one): most answers are not personal
+        # enough, and need no tokenising.
+        if words < _MIN_WORDS or self.quick_count(response) < max(12, _PERSONAL_SHARE * words):
             return None
         n = self.count(response)
         # Pronouns are 2-12 % of an answer's words: only a clearly personal answer is worth asking for.
-        if n < 12 or n < _PERSONAL_SHARE * count_words(response):
+        if n < 12 or n < _PERSONAL_SHARE * words:
             return None
         low = lower_bound(n, rng, _MARGIN, floor=10)
         return None if low is None else {"N": low}
