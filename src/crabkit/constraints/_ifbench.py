@@ -8,6 +8,17 @@ it indexes a list, a zero it divides by) raises ``IFEvalKwargsError`` naming the
 the field; ``None`` values and keys the type does not take are dropped, and whole-number floats
 (``5.0``, as the Hugging Face layout stores every number) are made ints.
 
+Where the reference gives a verdict for kwargs that this policy refuses, or crashes on them:
+
+* ``count:words_japanese`` with ``N = 0`` divides by zero; refused (``N`` is 1 or more).
+* ``sentence:keyword`` with ``N = 0`` reads the *last* sentence (Python's ``[-1]``); refused.
+* ``words:keywords_specific_position`` indexes with ``n`` and ``m`` as given: a float crashes it and
+  a 0 makes it draw a random one; both refused (ints, 1 or more).
+* an empty keyword (after stripping, where the reference strips) makes ``count:keywords_multiple``
+  count the empty string and ``words:words_position`` fail every answer; refused, as is a keyword
+  that is not a string (the reference's ``.strip()`` raises on it).
+* ``ratio:overlap`` without a ``reference_text`` crashes; refused.
+
 The reference's word operations are kept literally, because its verdicts depend on them:
 ``strip_punct`` is ``str.strip(string.punctuation + " ")`` (ASCII marks only), ``drop_punct`` deletes
 every ASCII punctuation character, ``treebank_words`` is ``nltk.word_tokenize`` (Punkt sentences,

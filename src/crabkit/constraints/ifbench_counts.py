@@ -457,7 +457,8 @@ class PronounCount(IFBenchType):
     @staticmethod
     def quick_count(response: str) -> int:
         """Pronouns among the ``\\w+`` words: nearly always ``count`` (``it's`` gives ``it`` either
-        way; never below it), at about 1/50 of the cost of Treebank tokenising."""
+        way, and on the shared seed pairs never below it), at about 1/50 of the cost of Treebank
+        tokenising."""
         return sum(1 for word in text.words(response.lower()) if word in PRONOUNS)
 
     def check(self, response: str, params: Mapping[str, Any]) -> bool:
