@@ -5,8 +5,11 @@ The reference cannot be imported as it stands here: ``instructions.py`` creates 
 folder next to itself (the shared folder is read-only) and ``instructions_util`` calls
 ``nltk.download`` at import (no network). So the package is copied, unmodified, into a temporary
 directory, NLTK's downloader is replaced by a no-op that records what was asked for, NLTK is
-pointed at crabkit's Punkt files, and langdetect is seeded 0. Whatever NLTK data is still missing
-(``missing_data()``) makes the reference raise ``LookupError`` for the types that need it.
+pointed at crabkit's Punkt files and at an NLTK ``corpora/stopwords/english`` written from
+crabkit's bundled copy of NLTK's English stop-word list (``src/crabkit/data/nltk_stopwords_english.txt``,
+the list ``ratio:stop_words`` counts with), and langdetect is seeded 0. Whatever NLTK data is still
+missing (``missing_data()``: the part-of-speech tagger) makes the reference raise ``LookupError`` for
+the types that need it.
 """
 
 from __future__ import annotations
@@ -47,6 +50,18 @@ def _immutabledict_stand_in() -> None:
         sys.modules["immutabledict"] = module
 
 
+def _stopwords_root(tmp: Path) -> Path:
+    """An NLTK data root under ``tmp`` holding ``corpora/stopwords/english``: crabkit's copy of the list."""
+    from importlib.resources import files
+
+    root = tmp / "nltk_data"
+    corpus = root / "corpora" / "stopwords"
+    corpus.mkdir(parents=True)
+    words = (files("crabkit") / "data" / "nltk_stopwords_english.txt").read_text(encoding="utf-8")
+    (corpus / "english").write_text(words, encoding="utf-8")
+    return root
+
+
 def load_reference():
     """``(instructions_registry, evaluation_lib)`` of the reference, importable offline."""
     if "registry" in _LOADED:
@@ -69,6 +84,7 @@ def load_reference():
     root = str(text.punkt_dir())
     if root not in nltk.data.path:
         nltk.data.path.insert(0, root)
+    nltk.data.path.insert(0, str(_stopwords_root(tmp)))
     DetectorFactory.seed = 0
     sys.path.insert(0, str(tmp))
     try:

@@ -47,6 +47,34 @@ SAMPLE_PARAMS: dict[str, dict] = {
     "startend:end_checker": {"end_phrase": "Is there anything else I can help with?"},
     "startend:start_phrase": {"phrase": "Great question"},
 }
+# IFBench's counting, ratio, word and sentence types (ifbench_counts, ifbench_words).
+SAMPLE_PARAMS.update(
+    {
+        "count:conjunctions": {"small_n": 4},
+        "count:keywords_multiple": {
+            f"keyword{i}": w for i, w in enumerate(["door", "bread", "blue", "lamp", "river"], 1)
+        },
+        "count:numbers": {"N": 3},
+        "count:person_names": {"N": 2},
+        "count:pronouns": {"N": 20},
+        "count:unique_word_count": {"N": 100},
+        "count:word_count_range": {"min_words": 150, "max_words": 200},
+        "count:words_japanese": {"N": 5},
+        "ratio:overlap": {"reference_text": "The tide comes in twice a day.", "percentage": 40},
+        "ratio:stop_words": {"percentage": 35},
+        "sentence:increment": {"small_n": 2},
+        "sentence:keyword": {"word": "tide", "N": 2},
+        "words:keywords_specific_position": {"keyword": "tide", "n": 2, "m": 3},
+        "words:repeats": {"small_n": 3},
+        "words:words_position": {"keyword": "tide"},
+    }
+)
+PARAMLESS_IFBENCH = {
+    "count:punctuation", "ratio:sentence_balance", "ratio:sentence_type", "ratio:sentence_words",
+    "sentence:alliteration_increment", "words:alphabet", "words:consonants", "words:last_first",
+    "words:no_consecutive", "words:odd_even_syllables", "words:palindrome", "words:paragraph_last_first",
+    "words:prime_lengths", "words:vowel",
+}  # fmt: skip
 
 
 def test_conflicts_are_symmetric_for_every_pair_of_types():
@@ -235,6 +263,7 @@ def test_sample_params_cover_every_type_with_params():
             "punctuation:no_comma",
             "startend:quotation",
         }
+        | PARAMLESS_IFBENCH
     ]
     assert missing == []
 

@@ -81,6 +81,7 @@ _GROUPS: tuple[frozenset[str], ...] = (
             "length_constraints:word_range",
             "length_constraints:word_around",
             "length_constraints:number_characters",
+            "count:word_count_range",  # IFBench's word range
         }
     ),
     # Paragraphs split by *** vs by blank lines with a fixed count: two answers to "how many paragraphs".
@@ -109,6 +110,9 @@ _TEXT_PARAMS: dict[str, str] = {
     "detectable_format:multiple_sections": "section_spliter",
     "length_constraints:nth_paragraph_first_word": "first_word",
     "combination:repeat_prompt": "prompt_to_repeat",
+    "sentence:keyword": "word",
+    "words:words_position": "keyword",
+    "words:keywords_specific_position": "keyword",
 }
 
 _WORD = re.compile(r"\w+")

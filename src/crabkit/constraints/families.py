@@ -8,8 +8,10 @@ from . import (  # noqa: F401  # noqa: F401  # noqa: F401  (CRAB and other non-I
     content,
     counts,
     format,
+    ifbench_counts,  # IFBench's count:* and ratio:* types
     ifbench_format,  # IFBench's format:* types (suite 'ifbench': inferred only when asked for)
     ifbench_tasks,  # IFBench's custom:* and repeat:* types (checked only)
+    ifbench_words,  # IFBench's words:* and sentence:* types
     keywords,
     language,
     length,
