@@ -1,7 +1,8 @@
 """Plumbing shared by the IFBench types (Pyatkin et al. 2025): the base class, the kwargs policy and
 the reference's own text operations (its punctuation stripping, its tokenisers, its stop words).
 
-Every IFBench type takes the reference's kwargs as its params, under the reference's names (``N``,
+Every IFBench type (the 28 of ``ifbench_format``/``ifbench_tasks`` and the 29 of
+``ifbench_counts``/``ifbench_words``) takes the reference's kwargs as its params, under the reference's names (``N``,
 ``small_n``, ``percentage``...). As for the IFEval types (``ifeval_kwargs``), a value the reference
 would replace with a random one (missing, negative, an empty keyword) or cannot score (a float where
 it indexes a list, a zero it divides by) raises ``IFEvalKwargsError`` naming the instruction id and
@@ -48,11 +49,13 @@ __all__ = [
     "index_kwarg",
     "keyword_kwarg",
     "nltk_stopwords",
+    "nonempty_kwarg",
     "number_kwarg",
     "ordinal",
     "positive_kwarg",
     "raw_keyword_kwarg",
     "sentences",
+    "slice_kwarg",
     "strip_punct",
     "text_kwarg",
     "treebank_words",
@@ -170,6 +173,21 @@ def keyword_kwarg(value: Any) -> str:
     return word
 
 
+def nonempty_kwarg(value: Any) -> str:
+    """Text the reference refuses when empty (``prompt_to_repeat``), kept as given."""
+    if not text_kwarg(value):
+        raise ValueError("must not be empty (the reference refuses it)")
+    return value
+
+
+def slice_kwarg(value: Any) -> int:
+    """An int the reference slices with, as given (a bool slices as 0 or 1, a negative from the end);
+    never a float."""
+    if isinstance(value, int):
+        return int(value)
+    raise ValueError(f"must be an integer (got {value!r}; the reference cannot slice with it)")
+
+
 def raw_keyword_kwarg(value: Any) -> str:
     """A keyword the reference keeps as given (``sentence:keyword``); never empty."""
     if not text_kwarg(value):
@@ -178,8 +196,9 @@ def raw_keyword_kwarg(value: Any) -> str:
 
 
 class IFBenchType(ConstraintType):
-    """An IFBench instruction type: ``id == ifbench_id``, inferred only when asked for, params = the
-    reference's kwargs under ``kwargs_spec`` (field -> check; every field is required)."""
+    """An IFBench instruction type: ``id == ifbench_id``, inferred only when asked for (``suite``),
+    params = the reference's kwargs under ``kwargs_spec`` (field -> check; every field is required;
+    nulls and other keys dropped), written back unchanged by ``to_kwargs``."""
 
     suite: ClassVar[str] = "ifbench"
     kwargs_spec: ClassVar[dict[str, Check]] = {}
@@ -193,7 +212,9 @@ class IFBenchType(ConstraintType):
         for name, check in self.kwargs_spec.items():
             value = given.get(name)
             if value is None:
-                raise IFEvalKwargsError(type_id, name, "is missing (the reference would draw a random value)")
+                raise IFEvalKwargsError(
+                    type_id, name, "is missing (the reference would draw a random value or refuse)"
+                )
             try:
                 params[name] = check(value)
             except ValueError as exc:
@@ -201,7 +222,7 @@ class IFBenchType(ConstraintType):
         return params
 
     def to_kwargs(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        return {name: params[name] for name in self.kwargs_spec}
+        return {name: params[name] for name in self.kwargs_spec if name in params}
 
     def params(self, params: Mapping[str, Any]) -> Params:
         """``params`` checked and normalised as kwargs are (checks call this: a bad param is a

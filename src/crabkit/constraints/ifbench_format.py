@@ -31,8 +31,7 @@ from typing import Any, ClassVar
 
 from crabkit import text
 
-from ._ifbench_fields import Field, IFBenchType
-from ._ifbench_fields import text as text_field
+from ._ifbench import Check, IFBenchType, text_kwarg
 from ._ifeval import get_str
 from .registry import register
 
@@ -187,7 +186,7 @@ class OptionsResponse(IFBenchType):
     """
 
     id = ifbench_id = "format:options"
-    fields: ClassVar[Mapping[str, Field]] = {"options": text_field}
+    kwargs_spec: ClassVar[dict[str, Check]] = {"options": text_kwarg}
     phrasings = (
         "Reply with only one of these options: {options}. Do not explain.",
         "Choose one of {options} and answer with that alone, without any explanation.",
@@ -406,7 +405,7 @@ class SpecialBulletList(IFBenchType):
     """``sep`` occurs at least twice in the response (anywhere: the reference counts every occurrence)."""
 
     id = ifbench_id = "format:list"
-    fields: ClassVar[Mapping[str, Field]] = {"sep": text_field}
+    kwargs_spec: ClassVar[dict[str, Check]] = {"sep": text_kwarg}
     phrasings = (
         "Give your answer as a list, marking each item with {sep} instead of a bullet point.",
         "List the items, starting each one with {sep} rather than a bullet.",

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 
 from crabkit import text
 
-from ._ifbench_fields import Field, IFBenchType, nonempty_text, whole_index
+from ._ifbench import Check, IFBenchType, nonempty_kwarg, slice_kwarg
 from ._ifeval import get_int, get_str
 from .registry import register
 
@@ -384,7 +384,7 @@ class RepeatChange(IFBenchType):
     (split at whitespace, rejoined with single spaces), but not the prompt itself, character for character."""
 
     id = ifbench_id = "repeat:repeat_change"
-    fields: ClassVar[Mapping[str, Field]] = {"prompt_to_repeat": nonempty_text}
+    kwargs_spec: ClassVar[dict[str, Check]] = {"prompt_to_repeat": nonempty_kwarg}
     phrasings = (
         "Repeat the following request, changing only its first word, and do not answer it: {prompt_to_repeat}",
         "Do not answer this request; just write it out again with a different first word: {prompt_to_repeat}",
@@ -418,10 +418,10 @@ class RepeatSpan(IFBenchType):
     included), ignoring case and surrounding whitespace."""
 
     id = ifbench_id = "repeat:repeat_span"
-    fields: ClassVar[Mapping[str, Field]] = {
-        "prompt_to_repeat": nonempty_text,
-        "n_start": whole_index,
-        "n_end": whole_index,
+    kwargs_spec: ClassVar[dict[str, Check]] = {
+        "prompt_to_repeat": nonempty_kwarg,
+        "n_start": slice_kwarg,
+        "n_end": slice_kwarg,
     }
     phrasings = (
         (
