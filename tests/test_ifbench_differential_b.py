@@ -1,16 +1,15 @@
-"""IFBench's format:*, custom:* and repeat:* types against the reference verifiers, on seeded adversarial triples.
+"""Cases of IFBench's format:*, custom:* and repeat:* types beyond the seeded comparison.
 
-The reference is ``../shared/oracles/ifbench`` (loaded by ``bench/ifbench_oracle.py``, never copied);
-the triples come from ``bench/ifbench_adversarial_b.py``: 300 per instruction id, scored strict and
-loose by both sides. Every disagreement fails the test with its triple.
+The comparison itself (300 seeded adversarial triples per type, every ``bench/ifbench_adversarial_*.py``
+module, ours against ``../shared/oracles/ifbench``) is ``tests/test_ifbench_differential.py``. Here:
+the generators of ``bench/ifbench_adversarial_b.py`` cover exactly these types and vary, and where the
+reference itself raises, the instruction fails here (strict and loose).
 """
 
 from __future__ import annotations
 
 import random
 import sys
-import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -19,49 +18,13 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.insert(0, str(BENCH))
 
 import ifbench_adversarial_b as adversarial
+import ifbench_differential as diff
 import ifbench_oracle as oracle
 
 _MISSING = oracle.oracle_missing()
 pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
 
-TRIPLES_PER_ID = 300
-OURS = (
-    "format:parentheses", "format:quotes", "format:options", "format:newline", "format:emoji",
-    "format:line_indent", "format:quote_unquote", "format:list", "format:thesis", "format:sub-bullets",
-    "format:no_bullets_bullets", "format:title_case", "format:output_template", "format:no_whitespace",
-    "custom:multiples", "custom:mcq_count_length", "custom:reverse_newline", "custom:word_reverse",
-    "custom:character_reverse", "custom:sentence_alphabet", "custom:european_capitals_sort", "custom:csv_city",
-    "custom:csv_special_character", "custom:csv_quotes", "custom:date_format_list", "repeat:repeat_change",
-    "repeat:repeat_simple", "repeat:repeat_span",
-)  # fmt: skip
-
-
-def loose_variants(response: str) -> list[str]:
-    """The reference's eight loose forms: as is, without its first and/or last line, each with and
-    without every ``*``."""
-    lines = response.split("\n")
-    cut = [
-        response,
-        "\n".join(lines[1:]).strip(),
-        "\n".join(lines[:-1]).strip(),
-        "\n".join(lines[1:-1]).strip(),
-    ]
-    return [cut[0], cut[0].replace("*", ""), *cut[1:], *(c.replace("*", "") for c in cut[1:])]
-
-
-def crabkit_verdict(instruction_id: str, kwargs: dict, response: str) -> tuple[bool, bool]:
-    from crabkit.constraints import get_by_ifbench_id
-
-    kind = get_by_ifbench_id(instruction_id)
-    params = kind.from_kwargs(kwargs)
-    strict = response.strip() != "" and kind.check(response, params)
-    loose = any(r.strip() != "" and kind.check(r, params) for r in loose_variants(response))
-    return strict, loose
-
-
-def _triples(instruction_id: str, seed: int, n: int) -> list[tuple[dict, str, str]]:
-    rng = random.Random(f"{instruction_id}/{seed}")
-    return [adversarial.GENERATORS[instruction_id](rng) for _ in range(n)]
+FAMILIES = {"format", "custom", "repeat"}
 
 
 @pytest.fixture(scope="module")
@@ -69,51 +32,22 @@ def reference():
     return oracle.load_reference()
 
 
-def test_every_type_of_ours_is_registered_and_has_a_generator():
+def test_the_generators_cover_exactly_the_format_custom_and_repeat_types():
     from crabkit.constraints import all_types, get_by_ifbench_id
 
-    assert sorted(adversarial.GENERATORS) == sorted(OURS)
-    for iid in OURS:
+    ours = {t.id for t in all_types() if t.family in FAMILIES and t.suite == "ifbench"}
+    assert len(ours) == 28
+    assert set(adversarial.GENERATORS) == ours
+    for iid in ours:
         kind = get_by_ifbench_id(iid)
-        assert kind.id == kind.ifbench_id == iid and kind.suite == "ifbench"
-    ours = {t.id for t in all_types() if t.family in {"format", "custom", "repeat"} and t.suite == "ifbench"}
-    assert ours == set(OURS)
+        assert kind.id == kind.ifbench_id == iid
 
 
-def test_crabkit_agrees_with_the_reference_on_300_adversarial_triples_per_type(reference):
-    started = time.perf_counter()
-    disagreements: list[str] = []
-    passed: Counter[str] = Counter()
-    failed: Counter[str] = Counter()
-    for iid in OURS:
-        for kwargs, prompt, response in _triples(iid, 0, TRIPLES_PER_ID):
-            expected = oracle.reference_verdict(iid, kwargs, prompt, response)
-            got = crabkit_verdict(iid, kwargs, response)
-            if got != expected:
-                disagreements.append(f"{iid} {kwargs!r} {response!r}: ours {got}, reference {expected}")
-            (passed if got[0] else failed)[iid] += 1
-    elapsed = time.perf_counter() - started
-    assert disagreements == [], "\n".join(disagreements[:20])
-    # Each type is met passing and failing (strict), so the comparison tells verdicts apart.
-    assert all(passed[iid] and failed[iid] for iid in OURS), {iid: (passed[iid], failed[iid]) for iid in OURS}
-    assert elapsed < 60, f"{len(OURS) * TRIPLES_PER_ID} triples took {elapsed:.1f} s"
-
-
-def test_the_generators_are_seeded_and_vary():
-    for iid in OURS:
-        first = _triples(iid, 5, 30)
-        assert first == _triples(iid, 5, 30), iid
-        assert len({r for _, _, r in first}) > 5, iid
-
-
-def test_a_wrong_checker_is_caught(reference, monkeypatch):
-    from crabkit.constraints import get_by_ifbench_id
-
-    kind = get_by_ifbench_id("format:no_whitespace")
-    monkeypatch.setattr(type(kind), "check", lambda self, response, params: " " not in response)
-    assert crabkit_verdict("format:no_whitespace", {}, "a\tb") != oracle.reference_verdict(
-        "format:no_whitespace", {}, "p", "a\tb"
-    )
+def test_the_generators_vary():
+    for iid, generate in adversarial.GENERATORS.items():
+        rng = random.Random(f"{iid}/5")
+        responses = {generate(rng)[2] for _ in range(30)}
+        assert len(responses) > 5, iid
 
 
 @pytest.mark.parametrize(
@@ -127,6 +61,7 @@ def test_a_wrong_checker_is_caught(reference, monkeypatch):
     ],
 )  # fmt: skip
 def test_where_the_reference_raises_the_instruction_fails(reference, iid, response, error):
-    verdict = oracle.reference_verdict(iid, {}, "p", response)
+    triple = diff.Triple(iid, {}, "p", response)
+    verdict = diff.reference_verdict(triple)
     assert isinstance(verdict, str) and verdict.startswith(error), verdict
-    assert crabkit_verdict(iid, {}, response) == (False, False)
+    assert diff.crabkit_verdict(triple) == (False, False)
