@@ -25,3 +25,31 @@ def sample_path() -> Path:
     from importlib.resources import files
 
     return Path(str(files("crabkit") / "data" / "sample_pairs.jsonl"))
+
+
+@pytest.fixture(scope="session")
+def ground_truth_run(tmp_path_factory, sample_path) -> Path:
+    """A `crab generate` run on the sample with a ground-truth row for every seed (the export tests')."""
+    from crabkit.pipeline import GenerateConfig, generate
+
+    out = tmp_path_factory.mktemp("ground-truth-run")
+    cfg = GenerateConfig(input=str(sample_path), min_words=10)
+    cfg.compose.ground_truth = "every"
+    generate(cfg, out, progress=False)
+    return out
+
+
+def write_pairs(run: Path, out: Path, *form: str) -> Path:
+    """`crab pairs` on 12 of ``run``'s instructions, each with its own and the next record's response."""
+    import json
+
+    from tiny_model import run_cli
+
+    rows = [json.loads(line) for line in (run / "constraints.jsonl").read_text(encoding="utf-8").splitlines()]
+    seeds = out.parent / f"{out.stem}-seeds.jsonl"
+    seeds.write_text("".join(
+        json.dumps({"instruction": row["instruction"], "response": response}) + "\n"
+        for i, row in enumerate(rows[:12]) for response in (row["response"], rows[(i + 1) % len(rows)]["response"])
+    ))  # fmt: skip
+    assert run_cli(["pairs", str(seeds), "--out", str(out), *form]) == 0
+    return out

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import shared_path
+from conftest import shared_path, write_pairs
 from crabkit.export import (
     ExportConfig,
     ExportError,
@@ -31,27 +31,14 @@ def _jsonl(path: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory, sample_path) -> Path:
-    out = tmp_path_factory.mktemp("run")
-    cfg = GenerateConfig(input=str(sample_path), min_words=10)
-    cfg.compose.ground_truth = "every"
-    generate(cfg, out, progress=False)
-    return out
+def run_dir(ground_truth_run) -> Path:
+    return ground_truth_run
 
 
 @pytest.fixture(scope="module")
 def pairs_file(tmp_path_factory, run_dir) -> Path:
     """`crab pairs` output: each sample instruction with its own and the next record's response."""
-    rows = _jsonl(run_dir / "constraints.jsonl")
-    d = tmp_path_factory.mktemp("pairs")
-    seeds = d / "seeds.jsonl"
-    seeds.write_text("".join(
-        json.dumps({"instruction": row["instruction"], "response": response}) + "\n"
-        for i, row in enumerate(rows[:12]) for response in (row["response"], rows[(i + 1) % len(rows)]["response"])
-    ))  # fmt: skip
-    out = d / "pairs.jsonl"
-    assert run_cli(["pairs", str(seeds), "--out", str(out), "--form", "standard"]) == 0
-    return out
+    return write_pairs(run_dir, tmp_path_factory.mktemp("pairs") / "pairs.jsonl", "--form", "standard")
 
 
 # --- forms ------------------------------------------------------------------------------------------

@@ -12,9 +12,9 @@ import pytest
 pytest.importorskip("trl")
 datasets = pytest.importorskip("datasets")
 
+from conftest import write_pairs
 from crabkit.export import ExportConfig, export_run
-from crabkit.pipeline import GenerateConfig, generate
-from tiny_model import build_tiny_model, run_cli
+from tiny_model import build_tiny_model
 
 FAST = {"logging_steps": 1, "save_strategy": "no", "report_to": "none", "seed": 0, "use_cpu": True}
 
@@ -28,21 +28,11 @@ def tiny(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def export_dir(tmp_path_factory, sample_path) -> Path:
-    run = tmp_path_factory.mktemp("run")
-    cfg = GenerateConfig(input=str(sample_path), min_words=10)
-    cfg.compose.ground_truth = "every"
-    generate(cfg, run, progress=False)
-    rows = [json.loads(line) for line in (run / "constraints.jsonl").read_text().splitlines()]
-    seeds = run.parent / f"{run.name}-seeds.jsonl"
-    seeds.write_text("".join(
-        json.dumps({"instruction": row["instruction"], "response": response}) + "\n"
-        for i, row in enumerate(rows[:12]) for response in (row["response"], rows[(i + 1) % len(rows)]["response"])
-    ))  # fmt: skip
-    pairs = run.parent / f"{run.name}-pairs.jsonl"
-    assert run_cli(["pairs", str(seeds), "--out", str(pairs)]) == 0  # conversational by default
-    out = run.parent / f"{run.name}-export"
-    export_run(run, out, ExportConfig(pairs=str(pairs)))
+def export_dir(tmp_path_factory, ground_truth_run) -> Path:
+    d = tmp_path_factory.mktemp("trl-export")
+    pairs = write_pairs(ground_truth_run, d / "pairs.jsonl")  # conversational by default
+    out = d / "export"
+    export_run(ground_truth_run, out, ExportConfig(pairs=str(pairs)))
     return out
 
 
@@ -87,7 +77,7 @@ def test_dpo_conversational_pairs_are_templated_by_the_trainer(tiny, export_dir,
     assert row["chosen"][0]["content"] != row["rejected"][0]["content"]
 
 
-def test_grpo_rows_reach_the_reward_with_message_prompts_and_its_columns(tiny, export_dir, tmp_path):
+def test_grpo_rows_reach_the_reward_with_message_prompts_and_its_columns(tiny, export_dir, ground_truth_run, tmp_path):
     from trl import GRPOConfig, GRPOTrainer
 
     from crabkit.train.rewards import constraint_reward
@@ -111,13 +101,12 @@ def test_grpo_rows_reach_the_reward_with_message_prompts_and_its_columns(tiny, e
     assert {"instruction_id_list", "kwargs", "constraints", "reference_words"} <= set(columns)
     # The same columns score the reference answers as passing: the reward reads them right.
     truth = {json.dumps(r["prompt"]): r for r in ds}
-    refs = [_reference(export_dir, truth[json.dumps(p)]["id"]) for p in prompts]
+    refs = [_reference(ground_truth_run, truth[json.dumps(p)]["id"]) for p in prompts]
     assert constraint_reward(prompts, refs, **{k: columns[k] for k in ("instruction_id_list", "kwargs",
                                                                       "constraints")}) == [1.0] * len(refs)  # fmt: skip
 
 
-def _reference(export_dir: Path, seed_id: str) -> str:
-    run = export_dir.parent / export_dir.name.removesuffix("-export")
+def _reference(run: Path, seed_id: str) -> str:
     for line in (run / "ifeval_ground_truth.jsonl").read_text().splitlines():
         row = json.loads(line)
         if row["seed_id"] == seed_id:
@@ -125,13 +114,12 @@ def _reference(export_dir: Path, seed_id: str) -> str:
     raise AssertionError(seed_id)
 
 
-def test_sft_messages_form_trains_on_every_assistant_turn(tiny, export_dir, tmp_path):
+def test_sft_messages_form_trains_on_every_assistant_turn(tiny, export_dir, ground_truth_run, tmp_path):
     from trl import SFTConfig, SFTTrainer
 
     _, tok, model = tiny
     out = export_dir.parent / "export-messages"
-    run = export_dir.parent / export_dir.name.removesuffix("-export")
-    export_run(run, out, ExportConfig(sft_form="messages", save_to_disk=False))
+    export_run(ground_truth_run, out, ExportConfig(sft_form="messages", save_to_disk=False))
     ds = _parquet(out, "sft")
     assert "messages" in ds.column_names and "prompt" not in ds.column_names
     args = SFTConfig(output_dir=str(tmp_path), max_length=4096, assistant_only_loss=True, **FAST)
@@ -145,14 +133,13 @@ def test_sft_messages_form_trains_on_every_assistant_turn(tiny, export_dir, tmp_
     assert learned == "".join(m["content"] + "<|im_end|>" for m in messages if m["role"] == "assistant")
 
 
-def test_dpo_standard_pairs_are_prepared_as_plain_text(tiny, export_dir, tmp_path):
+def test_dpo_standard_pairs_are_prepared_as_plain_text(tiny, export_dir, ground_truth_run, tmp_path):
     from trl import DPOConfig, DPOTrainer
 
     _, tok, model = tiny
-    run = export_dir.parent / export_dir.name.removesuffix("-export")
     out = export_dir.parent / "export-standard"
-    pairs = export_dir.parent / f"{run.name}-pairs.jsonl"
-    export_run(run, out, ExportConfig(pairs=str(pairs), pairs_form="standard", save_to_disk=False))
+    pairs = export_dir.parent / "pairs.jsonl"
+    export_run(ground_truth_run, out, ExportConfig(pairs=str(pairs), pairs_form="standard", save_to_disk=False))
     ds = _parquet(out, "dpo")
     assert isinstance(ds[0]["prompt"], str) and isinstance(ds[0]["chosen"], str)
     args = DPOConfig(output_dir=str(tmp_path), max_length=2048, **FAST)
