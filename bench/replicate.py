@@ -247,8 +247,51 @@ def eval_followbench_rules(cfg: BenchConfig, out: Path, arm: str, model_dir: Pat
     return report.summary
 
 
+#: What ``--archive`` keeps of an arm: its evaluations and training record, never the model weights.
+ARCHIVED = ("timing.json", "model/crab_train.json", "model/train_log.json", "heldout", "ifeval", "followbench_rules")
+
+
+def archive_arm(out: Path, arm: str, archive: Path) -> None:
+    """Copy an arm's small results (``ARCHIVED``) into ``archive/<arm>/``, where a later run finds them."""
+    import shutil
+
+    for rel in ARCHIVED:
+        src, dst = out / arm / rel, archive / arm / rel
+        if src.is_dir():
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+        elif src.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dst)
+
+
+def restore_arms(out: Path, archive: Path) -> list[str]:
+    """Copy archived arms into ``out`` where ``out`` lacks them; the arms restored."""
+    import shutil
+
+    restored = []
+    for src in sorted(p for p in archive.iterdir() if p.is_dir()) if archive.is_dir() else []:
+        if not (out / src.name).exists():
+            shutil.copytree(src, out / src.name)
+            restored.append(src.name)
+    return restored
+
+
+def evaluated(cfg: BenchConfig, out: Path, arm: str, n_prompts: int, source: str) -> bool:
+    """Both evaluations of ``arm`` finished under these settings (so its model is not needed)."""
+    paths = [out / arm / "heldout" / "summary.json", out / arm / "ifeval" / "summary.json"]
+    if not all(p.exists() for p in paths):
+        return False
+    heldout, ifeval = (json.loads(p.read_text(encoding="utf-8")) for p in paths)
+    return (heldout["generation"]["max_tokens"] == cfg.max_new_tokens == ifeval["generation"].get("max_tokens")
+            and ifeval.get("prompts") == source and ifeval.get("n_prompts") == n_prompts)
+
+
 def run(cfg: BenchConfig, out: Path, arms: list[str], ifeval_path: str, ifeval_limit: int,
-        grpo: GRPOSettings, followbench: str | None = None) -> dict[str, Any]:
+        grpo: GRPOSettings, followbench: str | None = None, archive: Path | None = None) -> dict[str, Any]:
+    if archive is not None:
+        restored = restore_arms(out, archive)
+        if restored:
+            log(f"restored from {archive}: {', '.join(restored)}")
     data = prepare_data(cfg, out, mix=ARM_MIX in arms)
     prompts, source = ifeval_subset(ifeval_path, ifeval_limit, cfg.seed)
     sft_data = {ARM_PLAIN: data.plain, ARM_CRAB: data.crab / "train.jsonl", ARM_FWD: data.crab_fwd / "train.jsonl"}
@@ -260,7 +303,9 @@ def run(cfg: BenchConfig, out: Path, arms: list[str], ifeval_path: str, ifeval_l
     for arm in arms:
         start = time.time()
         model_dir: Path | None = None
-        if arm in sft_data:
+        if arm != ARM_BASE and evaluated(cfg, out, arm, len(prompts), source) and not followbench:
+            model_dir = arm_dir(out, arm) / "model"  # evaluated already (perhaps restored): no training
+        elif arm in sft_data:
             model_dir = train_sft_arm(cfg, out, arm, sft_data[arm])
         elif arm == ARM_GRPO:
             crab_model = train_sft_arm(cfg, out, ARM_CRAB, sft_data[ARM_CRAB])
@@ -279,6 +324,8 @@ def run(cfg: BenchConfig, out: Path, arms: list[str], ifeval_path: str, ifeval_l
         if followbench:
             results[arm]["followbench_rules"] = eval_followbench_rules(cfg, out, arm, model_dir, followbench)
         log(f"{arm}: finished ({time.time() - start:.0f}s in this process)")
+        if archive is not None:
+            archive_arm(out, arm, archive)
         # Written after every arm, so a run stopped part-way still leaves its table.
         report = _report(cfg, out, data, source, arms, grpo, results)
         write_json(out / "results.json", report)
@@ -363,6 +410,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ifeval", default=str(DEFAULT_IFEVAL), help="IFEval input_data.jsonl (or a Hub id)")
     p.add_argument("--ifeval-limit", type=int, default=0,
                    help="a seeded random subset of this many IFEval prompts per arm (default 0: all 541)")
+    p.add_argument("--archive", type=Path,
+                   help="copy each finished arm's evaluations (no weights) here, and restore arms found here "
+                        "into --out first: a later run, on another machine, resumes from them")
     p.add_argument("--grpo-steps", type=int, default=GRPOSettings.steps)
     p.add_argument("--grpo-generations", type=int, default=GRPOSettings.generations)
     p.add_argument("--grpo-completion-tokens", type=int, default=GRPOSettings.completion_tokens)
@@ -383,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     grpo = GRPOSettings(args.grpo_steps, args.grpo_generations, args.grpo_completion_tokens, args.grpo_lr)
     out = Path(args.out)
     start = time.time()
-    run(cfg, out, [ARMS[a] for a in letters], args.ifeval, args.ifeval_limit, grpo, followbench)
+    run(cfg, out, [ARMS[a] for a in letters], args.ifeval, args.ifeval_limit, grpo, followbench, args.archive)
     log(f"done in {time.time() - start:.0f}s; results in {out / 'results.json'}")
     return 0
 

@@ -127,8 +127,17 @@ def test_train_effect_then_replicate_run_end_to_end_and_resume(tmp_path, tiny, p
     ifeval = tmp_path / "ifeval.jsonl"
     ifeval.write_text("".join(json.dumps(r) + "\n" for r in IFEVAL_ROWS), encoding="utf-8")
     arms = [te.ARM_BASE, te.ARM_PLAIN, te.ARM_CRAB]
-    result = replicate.run(cfg, out, arms, str(ifeval), 0, replicate.GRPOSettings())
+    archive = tmp_path / "archive"
+    result = replicate.run(cfg, out, arms, str(ifeval), 0, replicate.GRPOSettings(), archive=archive)
     assert crab_model.stat().st_mtime_ns == trained_at  # C was reused, not trained again
+    # The archive holds each arm's evaluations and training record, no weights; a fresh --out
+    # restored from it rebuilds the same table without training or generating again.
+    assert not list(archive.rglob("*.safetensors"))
+    assert (archive / te.ARM_PLAIN / "model" / "crab_train.json").exists()
+    again = replicate.run(cfg, tmp_path / "elsewhere", arms, str(ifeval), 0, replicate.GRPOSettings(),
+                          archive=archive)  # fmt: skip
+    assert not (tmp_path / "elsewhere" / te.ARM_PLAIN / "model" / "model.safetensors").exists()
+    assert again["arms"] == result["arms"] and again["diffs"] == result["diffs"]
     assert json.loads((out / "results.json").read_text()) == json.loads(json.dumps(result, default=str))
     for arm in arms:
         r = result["arms"][arm]
