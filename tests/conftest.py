@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,14 @@ def write_pairs(run: Path, out: Path, *form: str) -> Path:
     ))  # fmt: skip
     assert run_cli(["pairs", str(seeds), "--out", str(out), *form]) == 0
     return out
+
+
+class EveryChoice(random.Random):
+    """A stand-in rng whose ``choice`` takes the ``k``-th option: walks every template in turn."""
+
+    def __init__(self, k: int) -> None:
+        super().__init__(k)
+        self.k = k
+
+    def choice(self, seq):  # type: ignore[override]
+        return seq[self.k % len(seq)]

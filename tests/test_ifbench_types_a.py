@@ -9,6 +9,7 @@ from importlib.resources import files
 
 import pytest
 
+from conftest import EveryChoice
 from crabkit.backtranslate.rules import RuleConfig, backtranslate_rules
 from crabkit.compose.wording import glitches
 from crabkit.constraints import UnknownConstraintType, get_by_ifbench_id
@@ -297,17 +298,6 @@ def test_inference_asks_for_nothing_trivial_or_fingerprinted():
     assert found and found["word"] != "photosynthesis" and found["N"] <= 5
 
 
-class _Every(random.Random):
-    """A stand-in rng whose ``choice`` takes the ``k``-th option: walks every template in turn."""
-
-    def __init__(self, k: int) -> None:
-        super().__init__(k)
-        self.k = k
-
-    def choice(self, seq):  # type: ignore[override]
-        return seq[self.k % len(seq)]
-
-
 @pytest.mark.parametrize("type_id", IDS_A)
 def test_every_phrasing_reads_well(type_id):
     ctype = t(type_id)
@@ -315,13 +305,13 @@ def test_every_phrasing_reads_well(type_id):
     texts = set()
     for n in (0, 1, 2, 7):
         for k in range(8):
-            text = ctype.describe(ctype.from_kwargs(_params(type_id, n)), _Every(k))
+            text = ctype.describe(ctype.from_kwargs(_params(type_id, n)), EveryChoice(k))
             found = [g for g in glitches(text) if g not in semantic]
             assert not found and "{" not in text and "}" not in text, (found, text)
             assert text[0].isupper() and text.rstrip()[-1] in ".)" or type_id == "ratio:overlap", text
             texts.add(text)
     if type_id in INFERRED:
-        assert len({ctype.describe(ctype.from_kwargs(_params(type_id, 4)), _Every(k)) for k in range(8)}) >= 3
+        assert len({ctype.describe(ctype.from_kwargs(_params(type_id, 4)), EveryChoice(k)) for k in range(8)}) >= 3
     assert ctype.describe(ctype.from_kwargs(_params(type_id, 2)), None) == ctype.describe(
         ctype.from_kwargs(_params(type_id, 2)), None
     )

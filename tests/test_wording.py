@@ -3,10 +3,9 @@ one, two and three keywords: nouns agree with their numbers, no double negatives
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
+from conftest import EveryChoice
 from crabkit.compose.wording import glitches
 from crabkit.constraints import all_types, get
 
@@ -66,17 +65,6 @@ VARIANTS: dict[str, list[dict]] = {
 WORD_LISTS = (["river"], ["river", "delta"], ["river", "delta", "flood plain"])
 
 
-class _Every(random.Random):
-    """A stand-in rng whose ``choice`` takes the ``k``-th option: walks every template in turn."""
-
-    def __init__(self, k: int) -> None:
-        super().__init__(k)
-        self.k = k
-
-    def choice(self, seq):  # type: ignore[override]
-        return seq[self.k % len(seq)]
-
-
 def _params_for(type_id: str, n: int, words: list[str]) -> list[dict]:
     out = []
     for change in [{}, *VARIANTS.get(type_id, [])]:
@@ -103,7 +91,7 @@ def test_every_phrasing_reads_well_for_0_1_2_and_lists_of_1_2_3(type_id):
         for words in WORD_LISTS:
             for params in _params_for(type_id, n, words):
                 for k in range(12):
-                    text = t.describe(params, _Every(k))
+                    text = t.describe(params, EveryChoice(k))
                     found = [g for g in glitches(text) if g not in semantic]
                     if found or "{" in text or "}" in text:
                         bad.append((found, text))
