@@ -7,6 +7,10 @@ no restriction), the same for the paper-style one-constraint judge prompt. Answe
 the prompt (a hash), never on arrival order, so two runs get the same answers. The stub counts
 requests, prompt tokens (characters / 4, as its ``usage`` says) and completion tokens, and keeps the
 time integral of requests in flight: ``GET /stats`` returns them, ``POST /reset`` zeroes them.
+It also counts the prompt tokens a server with a prefix cache (vLLM's automatic prefix caching)
+would compute: each prompt is cut into blocks of ``BLOCK`` characters chained by hash, and the
+blocks some earlier request already began with are not computed again (an unbounded cache: the
+most such a server saves).
 
     python bench/stage_stub.py [--mean 0.2] [--p99 2.0] [--seed 0]
 """
@@ -46,6 +50,26 @@ OTHERS = [
 #: Soft constraints per answer: CRAB's own sample (Llama-3-70B) has 9.5 per example; our prompt asks
 #: for at most one per type, so the stub writes the tone and six more (fewer when picks collide).
 PICKS = 6
+
+
+#: Characters per prefix-cache block (vLLM's default is 16 tokens; at characters / 4, 64 characters).
+BLOCK = 64
+
+
+def uncached_chars(text: str, seen: set[bytes]) -> int:
+    """Characters of ``text`` after its longest prefix of whole blocks already in ``seen`` (block
+    hashes chained from the start, as a prefix cache keys them); adds this text's blocks to ``seen``."""
+    h = hashlib.blake2b(digest_size=16)
+    cached, hit = 0, True
+    for start in range(0, len(text) - len(text) % BLOCK, BLOCK):
+        h.update(text[start:start + BLOCK].encode())
+        key = h.copy().digest()
+        if hit and key in seen:
+            cached = start + BLOCK
+        else:
+            hit = False
+            seen.add(key)
+    return len(text) - cached
 
 
 def _hash(*parts: str) -> int:
@@ -100,6 +124,8 @@ class _Stats:
 
     def reset(self) -> None:
         self.requests = self.prompt_tokens = self.completion_tokens = 0
+        self.computed_prompt_tokens = 0  # what a prefix-caching server computes (see uncached_chars)
+        self.prefix_blocks: set[bytes] = set()
         self.in_flight = self.max_in_flight = 0
         self.area = 0.0  # integral of in-flight over time
         self.first = self.last = self.mark = 0.0
@@ -125,7 +151,8 @@ class _Stats:
     def to_json(self) -> dict[str, float]:
         span = self.last - self.first
         return {"requests": self.requests, "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens, "max_in_flight": self.max_in_flight,
+                "completion_tokens": self.completion_tokens,
+                "computed_prompt_tokens": self.computed_prompt_tokens, "max_in_flight": self.max_in_flight,
                 "span_s": round(span, 3), "mean_in_flight": round(self.area / span, 2) if span > 0 else 0.0,
                 "drain_s": round(self.last - self.last_arrival, 3), "series": self.series,
                 "tail_s": round(self.last - self.last_full, 3),
@@ -182,6 +209,9 @@ class _StageConnection(_Connection):
         STATS.requests += 1
         STATS.prompt_tokens += usage["prompt_tokens"]
         STATS.completion_tokens += usage["completion_tokens"]
+        STATS.computed_prompt_tokens += math.ceil(
+            uncached_chars("".join(str(m.get("content", "")) for m in payload["messages"]), STATS.prefix_blocks) / 4
+        )
         completion = {"id": "chatcmpl-stage", "object": "chat.completion", "created": 0, "model": payload.get("model", ""),
                       "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
                       "usage": {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]}}  # fmt: skip

@@ -26,3 +26,15 @@ def test_a_fixed_latency_keeps_every_slot_busy_and_a_long_tail_does_not():
     large = sum(ideal_busy([3, 2, 2, 1] * 12500, 64, mu, sigma, seed) for seed in range(2)) / 2
     assert small < 0.9 < large  # the tail's share shrinks as the run grows
     assert ideal_busy([3, 2, 2, 1] * 500, 64, mu, sigma, 1) == ideal_busy([3, 2, 2, 1] * 500, 64, mu, sigma, 1)
+
+
+def test_the_stub_counts_what_a_prefix_cache_would_not_compute_again():
+    from stage_stub import BLOCK, uncached_chars
+
+    seen: set[bytes] = set()
+    shared = "r" * (10 * BLOCK)
+    assert uncached_chars(shared + "judge this", seen) == len(shared) + 10  # nothing cached yet
+    assert uncached_chars(shared + "judge that rewrite", seen) == 18  # the shared blocks are cached
+    assert uncached_chars("x" + shared, seen) == len(shared) + 1  # a prefix, not any shared text
+    partial = shared[: BLOCK + 5] + "other"
+    assert uncached_chars(partial, seen) == len(partial) - BLOCK  # only whole blocks are cached
