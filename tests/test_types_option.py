@@ -210,6 +210,17 @@ def test_data_quality_shows_ifbench_only_when_asked_or_present(tmp_path, sample_
     assert "IFBench types asked (0/58 present" in capsys.readouterr().out
 
 
+def test_the_report_marks_ifbench_types_in_its_type_table(tmp_path, sample_path):
+    from crabkit.eval.report import build_report
+
+    run = _run(tmp_path, "all", sample_path, {"ifeval": 1, "ifbench": 1}, min_words=10)
+    inferred = {c["type"] for r in _rows(run / "constraints.jsonl") for c in r["constraints"]} & IFBENCH
+    page = build_report(run).read_text(encoding="utf-8")
+    types = page.split('<section id="types">', 1)[1].split("</section>", 1)[0]
+    assert inferred and all(f"<td>{t}</td><td>IFBench</td>" in types for t in inferred)
+    assert "<td>punctuation:no_comma</td><td>IFEval</td>" in types
+
+
 def test_reports_and_cards_mark_ifbench_types():
     from crabkit.export.card import _type_rows
 
