@@ -1,11 +1,14 @@
 """Does a run's data teach? Measured from the run directory's files alone.
 
-    python bench/data_quality.py RUN_DIR [--examples 20] [--others 5] [--seed 0] [--json OUT]
+    python bench/data_quality.py RUN_DIR [--examples 20] [--others 5] [--seed 0] [--ifbench] [--json OUT]
 
 Prints, for the forward examples of ``RUN_DIR/train.jsonl``:
 
 * coverage: the share of prompts asking each of IFEval's 25 instruction types (and every other
   type), how many IFEval types reach 1%, and the largest share of any one type;
+* IFBench coverage (when any prompt asks an IFBench type, or with ``--ifbench``): how many of
+  IFBench's 58 instruction types are asked (the one crabkit cannot check counts as not asked), and
+  each one's share and count of prompts;
 * informativeness: the mean share of an example's constraints that its *siblings* (other answers to
   the same request, from ``constraints.jsonl``; original responses) satisfy, and the share of
   siblings that satisfy all of them; the same against ``--others`` answers to other requests;
@@ -69,6 +72,8 @@ def measure(run_dir: Path, n_others: int = 5, seed: int = 0) -> dict[str, Any]:
     from crabkit.compose.templates import prompt_shape
     from crabkit.compose.wording import glitches
     from crabkit.constraints import all_types, get
+    from crabkit.constraints.ifbench_unsupported import UNSUPPORTED
+    from crabkit.constraints.suites import ifbench_instruction_ids
 
     train = _rows(run_dir / "train.jsonl")
     records = _rows(run_dir / "constraints.jsonl")
@@ -113,6 +118,8 @@ def measure(run_dir: Path, n_others: int = 5, seed: int = 0) -> dict[str, Any]:
     asked = Counter(t for ex in forward for t in {c["type"] for c in ex["constraints"]})
     ifeval_ids = sorted(t.id for t in all_types() if t.ifeval_id)
     ifeval_share = {t: asked.get(t, 0) / n for t in ifeval_ids}
+    ifbench_ids = ifbench_instruction_ids()
+    ifbench_count = {t: asked.get(t, 0) for t in ifbench_ids}
     k_hist = Counter(len(ex["constraints"]) for ex in forward)
     shapes = Counter(ex.get("shape") or prompt_shape(ex["messages"][-2]["content"], [c["text"] for c in ex["constraints"]])
                      for ex in forward)  # fmt: skip
@@ -127,7 +134,13 @@ def measure(run_dir: Path, n_others: int = 5, seed: int = 0) -> dict[str, Any]:
         "ifeval_types_at_least_1pct": sum(1 for v in ifeval_share.values() if v >= 0.01),
         "largest_type_share": max(asked.values()) / n,
         "largest_type": max(asked, key=lambda t: asked[t]),
-        "other_type_share": {t: v / n for t, v in sorted(asked.items()) if t not in ifeval_share},
+        "ifbench_types": len(ifbench_ids),
+        "ifbench_types_present": sum(1 for v in ifbench_count.values() if v > 0),
+        "ifbench_unchecked": sorted(UNSUPPORTED),
+        "ifbench_type_count": ifbench_count,
+        "ifbench_type_share": {t: v / n for t, v in ifbench_count.items()},
+        "ifbench_prompt_share": sum(1 for ex in forward if any(c["type"] in ifbench_count for c in ex["constraints"])) / n,
+        "other_type_share": {t: v / n for t, v in sorted(asked.items()) if t not in ifeval_share and t not in ifbench_count},
         "siblings": _contrast(forward, checks, siblings),
         "others": _contrast(forward, checks, others),
         "constraints_per_prompt": dict(sorted(k_hist.items())),
@@ -142,7 +155,21 @@ def measure(run_dir: Path, n_others: int = 5, seed: int = 0) -> dict[str, Any]:
     }
 
 
-def _print(report: dict[str, Any], forward: list[dict], n_examples: int, seed: int) -> None:
+def _print_ifbench(report: dict[str, Any]) -> None:
+    count, share = report["ifbench_type_count"], report["ifbench_type_share"]
+    at_1pct = sum(1 for v in share.values() if v >= 0.01)
+    print(f"\nIFBench types asked ({report['ifbench_types_present']}/{report['ifbench_types']} present, "
+          f"{at_1pct} in >= 1% of prompts; {report['ifbench_prompt_share']:.1%} of prompts ask at least one):")
+    for t in sorted((t for t in count if count[t]), key=lambda t: (-count[t], t)):
+        print(f"  {share[t]:6.1%} {count[t]:6d}  {t}")
+    absent = sorted(t for t in count if not count[t])
+    if absent:
+        unchecked = set(report["ifbench_unchecked"])
+        print(f"  not asked ({len(absent)}; * crabkit cannot check it): "
+              + ", ".join(t + ("*" if t in unchecked else "") for t in absent))
+
+
+def _print(report: dict[str, Any], forward: list[dict], n_examples: int, seed: int, ifbench: bool = False) -> None:
     n = report["forward_examples"]
     print(f"run {report['run_dir']}: {n} forward examples")
     print(f"\nIFEval types asked ({report['ifeval_types_present']}/25 present, "
@@ -150,6 +177,8 @@ def _print(report: dict[str, Any], forward: list[dict], n_examples: int, seed: i
           f"{report['largest_type_share']:.1%}, {report['largest_type']}):")  # fmt: skip
     for t, v in sorted(report["ifeval_type_share"].items(), key=lambda kv: -kv[1]):
         print(f"  {v:6.1%}  {t}")
+    if ifbench or report["ifbench_types_present"]:
+        _print_ifbench(report)
     print("other types asked:")
     for t, v in sorted(report["other_type_share"].items(), key=lambda kv: -kv[1]):
         print(f"  {v:6.1%}  {t}")
@@ -185,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--examples", type=int, default=20, help="random forward examples to print")
     ap.add_argument("--others", type=int, default=5, help="answers to other requests per example")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--ifbench", action="store_true",
+                    help="print IFBench's 58 types even when no prompt asks one (crab generate --types)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args(argv)
     if not (args.run_dir / "train.jsonl").is_file():
@@ -192,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     report = measure(args.run_dir, args.others, args.seed)
     forward = [r for r in _rows(args.run_dir / "train.jsonl") if r.get("kind") == "forward"]
-    _print(report, forward, args.examples, args.seed)
+    _print(report, forward, args.examples, args.seed, args.ifbench)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -220,6 +220,14 @@ def test_case_rules_clash_with_capital_counts_and_other_languages():
     )
 
 
+def test_a_keyword_in_the_first_sentence_is_not_asked_beside_an_opening_that_holds_it():
+    opening = {"phrase": "Alright, let's tackle this sequence."}
+    assert conflicts("sentence:keyword", "startend:start_phrase", {"N": 1, "word": "alright"}, opening)
+    assert conflicts("startend:start_phrase", "sentence:keyword", opening, {"N": 1, "word": "Tackle"})
+    assert not conflicts("sentence:keyword", "startend:start_phrase", {"N": 2, "word": "alright"}, opening)
+    assert not conflicts("sentence:keyword", "startend:start_phrase", {"N": 1, "word": "sequences"}, opening)
+
+
 def test_start_phrase_must_agree_with_a_first_paragraph_first_word():
     nth = "length_constraints:nth_paragraph_first_word"
     first = {"num_paragraphs": 2, "nth_paragraph": 1, "first_word": "great"}

@@ -111,7 +111,7 @@ def finish_block(block: Block, cfg: GenerateConfig, results: list[Backtranslated
     rejects = block.rejects
     if stage is not None:
         results, rejects = apply_stage(results, rejects, stage, cfg, stats)
-    composed = compose_block(results, block.index, cfg.seed, cfg.compose)
+    composed = compose_block(results, block.index, cfg.seed, cfg.compose, cfg.rules.suite_multipliers())
     by_type, by_family = stats.setdefault("constraints_by_type", {}), stats.setdefault("constraints_by_family", {})
     infer_errors, verify_failures = stats.setdefault("infer_errors", {}), stats.setdefault("verify_failures", {})
     rows = []

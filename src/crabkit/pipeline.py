@@ -110,6 +110,12 @@ class GenerateConfig:
         del d["llm"]
         if d["compose"]["ground_truth"] == "strict":  # the default keeps the fingerprint it always had
             del d["compose"]["ground_truth"]
+        # Likewise the default suites; other selections enter as what decides the output (the
+        # suites inferred and their relative weights), so ifeval=2,ifbench=1 is ifeval=1,ifbench=0.5.
+        if self.rules.is_default_selection():
+            del d["rules"]["suites"]
+        else:
+            d["rules"]["suites"] = self.rules.suite_multipliers()
         # Rules-only runs keep the fingerprint they always had; LLM runs add only the settings
         # that change the output (not servers, concurrency, caps or the key's variable name).
         if self.llm.enabled:

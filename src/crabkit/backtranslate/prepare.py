@@ -9,7 +9,8 @@ the previous requests serve as "other" answers. Per seed:
    avoids);
 2. edits: for ``EditConfig.rate`` of the seeds, one edit of :mod:`crabkit.backtranslate.edits`
    (chosen before any back-translation: an edited seed is back-translated on its edited text only);
-   kept only when the edit's target type is inferred on the edited text;
+   kept only when the edit's target type is inferred on the edited text (edits whose target is not
+   among the run's types are never tried);
 3. contrast: per type, the variant the other answers fail most often (``choose_informative``).
 
 Edits are balanced within the block: of the edits a seed allows, the one applied least often so far
@@ -80,7 +81,9 @@ def _edited(
     rng = _rng(run_seed, seed.id, "edit")
     eager_only = rng.random() >= cfg.rate
     ctx = EditContext(seed.instruction, seed.response, tuple(siblings))
-    options = list(candidate_edits(cfg, eager_only))
+    # An edit whose target type is not inferred (``--types ifbench``) could never be kept.
+    inferred = {t.id for t in types}
+    options = [e for e in candidate_edits(cfg, eager_only) if e.target in inferred]
     # The least used edit (for its weight) first; the rng breaks ties.
     rng.shuffle(options)
     options.sort(key=lambda e: used[e.id] / cfg.weight(e.id))

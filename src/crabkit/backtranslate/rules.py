@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from crabkit.constraints import ConstraintType, all_types
+from crabkit.constraints.suites import DEFAULT_SUITES, check_suites, multipliers, suite_name
 from crabkit.records import Constraint, Seed
 
 __all__ = ["Backtranslated", "RuleConfig", "backtranslate_rules", "verify_constraint"]
@@ -30,16 +31,41 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class RuleConfig:
-    """Which verifiable types to infer. Empty ``include`` means every registered type
-    but IFBench's (``suite == "ifbench"``), which are inferred only when named."""
+    """Which verifiable types to infer.
+
+    ``suites``: suite name -> weight (see :mod:`crabkit.constraints.suites`): the types of every
+    suite weighted above 0 are inferred, and forward prompts ask them in proportion to their
+    suite's weight. The default, ``{"ifeval": 1}``, is every type but IFBench's.
+    ``include`` (when not empty) names the types to infer instead, whatever their suite;
+    ``exclude`` removes types from either choice.
+    """
 
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
+    suites: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SUITES))
+
+    def __post_init__(self) -> None:
+        try:
+            check_suites(self.suites)
+        except ValueError as exc:
+            raise ValueError(f"rules.suites: {exc}") from None
 
     def types(self) -> list[ConstraintType]:
-        # IFBench's types are inferred only when named (the default output predates them).
-        chosen = [t for t in all_types() if (t.id in self.include if self.include else t.suite != "ifbench")]
+        if self.include:
+            chosen = [t for t in all_types() if t.id in self.include]
+        else:
+            on = self.suite_multipliers()
+            chosen = [t for t in all_types() if suite_name(t) in on]
         return [t for t in chosen if t.id not in self.exclude]
+
+    def suite_multipliers(self) -> dict[str, float]:
+        """Each inferred suite's factor on its types' sampling weights (1 for the heaviest)."""
+        return multipliers(self.suites)
+
+    def is_default_selection(self) -> bool:
+        """Whether ``suites`` selects and weighs exactly as the default does (e.g. ``ifeval=2`` or
+        ``ifeval=1,ifbench=0``): such runs give the same bytes, so they share a fingerprint."""
+        return self.suite_multipliers() == multipliers(DEFAULT_SUITES)
 
 
 @dataclass

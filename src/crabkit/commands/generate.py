@@ -34,6 +34,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-dedup", action="store_true", default=None,
                    help="keep exact duplicate instruction-response pairs")
     p.add_argument("--limit", type=int, metavar="N", help="stop after N accepted seeds")
+    p.add_argument("--types", type=_suites_arg, metavar="SUITES",
+                   help="which suites' constraint types are inferred and asked: ifeval (IFEval's 25 and "
+                        "crabkit's own IFEval-style types; the default), ifbench (IFBench's 57 checkable "
+                        "types), all, or weights such as ifeval=1,ifbench=0.5 (a suite's types are asked "
+                        "in proportion to its weight; 0 leaves a suite out)")
     p.add_argument("--reverse-ratio", type=float, help="share of seeds made reverse examples (default 0.3)")
     p.add_argument("--edit-rate", type=float,
                    help="share of seeds given a verified edit (P.S., quotes, all caps, JSON...; default 0.3; "
@@ -60,6 +65,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--out", default="runs/demo", help="run directory")
     d.add_argument("--seed", type=int, default=0, help="run seed")
     d.set_defaults(func=run_demo)
+
+
+def _suites_arg(value: str) -> dict[str, float]:
+    from crabkit.constraints.suites import parse_suites
+
+    try:
+        return parse_suites(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _engine_arguments(p: argparse.ArgumentParser) -> None:
@@ -174,6 +188,8 @@ def _config(args: argparse.Namespace):
     _set_given(cfg, overrides)
     if args.no_dedup:
         cfg.dedup = False
+    if args.types is not None:
+        cfg.rules.suites = args.types
     if args.reverse_ratio is not None:
         cfg.compose.reverse_ratio = args.reverse_ratio
     if args.ground_truth is not None:

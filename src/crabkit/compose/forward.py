@@ -20,7 +20,7 @@ from crabkit.records import Constraint
 from .templates import join_forward
 from .weights import DEFAULT_WEIGHTS, FINGERPRINT_TYPES
 
-__all__ = ["Balance", "ForwardConfig", "cover", "forward_prompt", "sample_constraints", "sample_k", "type_weight"]
+__all__ = ["Balance", "ForwardConfig", "cover", "forward_prompt", "sample_constraints", "sample_k", "suite_scaled", "type_weight"]
 
 # Weight of a constraint no other answer was compared with (soft ones, single seeds): as if half
 # the other answers failed it.
@@ -96,6 +96,23 @@ def type_weight(c: Constraint, weights: Mapping[str, float]) -> float:
 
         return get(c.type).weight
     return 1.0
+
+
+def suite_scaled(weights: Mapping[str, float], suites: Mapping[str, float]) -> dict[str, float]:
+    """``weights`` with every registered type of a suite whose factor (``suites``: suite name ->
+    factor, see :meth:`crabkit.backtranslate.rules.RuleConfig.suite_multipliers`) is not 1 given
+    its weight (override, default or its own) times that factor. Factor 1 everywhere: ``weights``
+    as they are."""
+    from crabkit.constraints import all_types
+    from crabkit.constraints.suites import suite_name
+
+    out = dict(weights)
+    for ctype in all_types():
+        factor = suites.get(suite_name(ctype), 1.0)
+        if factor != 1.0:
+            probe = Constraint(type=ctype.id, params={}, text="", verified=True, source="rule")
+            out[ctype.id] = type_weight(probe, weights) * factor
+    return out
 
 
 @dataclass

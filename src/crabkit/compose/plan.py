@@ -23,16 +23,17 @@ Ground-truth rows (``ifeval_ground_truth.jsonl``, IFEval's layout plus ``respons
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from crabkit.backtranslate.rules import Backtranslated
 from crabkit.records import Constraint
 
-from .forward import Balance, ForwardConfig, cover, forward_prompt, sample_constraints, sample_k
+from .forward import Balance, ForwardConfig, cover, forward_prompt, sample_constraints, sample_k, suite_scaled
 from .mix import history_messages
 from .reverse import canonical_constraints, reverse_prompt, reverse_target
 from .templates import REVERSE_FORMATS
@@ -192,14 +193,23 @@ def _take_demo(queue: deque[Backtranslated], request_key: str) -> Backtranslated
 
 
 def compose_block(
-    items: Sequence[Backtranslated], block_index: int, run_seed: int, cfg: ComposeConfig
+    items: Sequence[Backtranslated],
+    block_index: int,
+    run_seed: int,
+    cfg: ComposeConfig,
+    suites: Mapping[str, float] | None = None,
 ) -> Composed:
-    """Compose forward and reverse examples for one block; demonstration records are used once."""
+    """Compose forward and reverse examples for one block; demonstration records are used once.
+
+    ``suites``: a factor per constraint suite on its types' sampling weights (see
+    ``RuleConfig.suite_multipliers``); None or all 1 leaves the weights as ``cfg`` has them."""
     rng = random.Random(f"{run_seed}:compose:{block_index}")
     out = Composed()
     queue = deque(it for it in items if it.constraints)
     out.skipped_no_constraints = len(items) - len(queue)
     fcfg = cfg.forward
+    if suites and any(f != 1.0 for f in suites.values()):
+        fcfg = dataclasses.replace(fcfg, weights=suite_scaled(fcfg.weights, suites))
     balance = Balance.of([it.constraints for it in queue], fcfg.most_share)
     every = cfg.ground_truth == "every"
     while queue:

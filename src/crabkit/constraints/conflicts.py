@@ -197,6 +197,14 @@ def _first_word_clash(a_id: str, a: Params, b_id: str, b: Params) -> bool:
     return bool(phrase_words and first) and phrase_words[0] != first
 
 
+def _opening_says_it(a_id: str, a: Params, b_id: str, b: Params) -> bool:
+    # "Start with 'Alright, let's...'" already puts 'alright' in sentence 1: asking it again is noise.
+    if (a_id, b_id) != ("startend:start_phrase", "sentence:keyword") or b.get("N") != 1:
+        return False
+    word = str(b.get("word", "")).lower()
+    return bool(word) and word in _WORD.findall(str(a.get("phrase", "")).lower())
+
+
 #: Param-aware rules, each asked in both orders.
 _RULES: tuple[Callable[[str, Params, str, Params], bool], ...] = (
     _forced_text_breaks,
@@ -204,6 +212,7 @@ _RULES: tuple[Callable[[str, Params, str, Params], bool], ...] = (
     _case_clash,
     _paragraph_bounds,
     _first_word_clash,
+    _opening_says_it,
 )
 
 

@@ -6,7 +6,7 @@ its data is there and is listed as absent otherwise:
 
 * run: metadata from ``manifest.json``; a browsable sample of ``train.jsonl`` per kind (forward
   with demonstrations, forward, reverse, mix; see :mod:`crabkit.eval.report_examples`); constraint
-  type (IFEval or crabkit only) and family counts, constraints per instruction, the length of every
+  type (IFEval, IFBench or crabkit only) and family counts, constraints per instruction, the length of every
   row (tokens with a tokenizer, else words), rejects by reason (``stats.json``, else counted from the
   JSONL outputs);
 * every ``summary.json`` below the directory, by its ``benchmark`` field: held-out constraints
@@ -39,6 +39,7 @@ __all__ = ["ReportData", "build_report", "find_data", "render_report"]
 
 _MAX_DEPTH = 4  # how far below DIR to look for evaluation summaries
 _BLUE, _ORANGE, _GREY, _TEAL = "#3b6ea8", "#e08a2c", "#8a8a8a", "#2a9d8f"
+_PURPLE = "#8e5ea2"
 #: Most tick labels per inch of axis width: numbers at font size 8-10 stay apart below this.
 _TICKS_PER_INCH = 1.6
 
@@ -295,13 +296,15 @@ def _run_sections(d: ReportData) -> tuple[list[Section], list[str]]:
         body = ""
         if by_type:
             marks = {t: ifeval_mark(t) for t in by_type}
-            palette = {"IFEval": _BLUE, "crabkit": _TEAL, "soft": _GREY, "unknown": _GREY}
+            palette = {"IFEval": _BLUE, "IFBench": _PURPLE, "crabkit": _TEAL, "soft": _GREY, "unknown": _GREY}
             body += _barh(by_type, "Constraints by type", "constraints",
                           colors={t: palette[m] for t, m in marks.items()},
-                          legend=[("IFEval type", _BLUE), ("crabkit only", _TEAL)]
+                          legend=[("IFEval type", _BLUE)]
+                          + ([("IFBench type", _PURPLE)] if "IFBench" in marks.values() else [])
+                          + [("crabkit only", _TEAL)]
                           + ([("soft (LLM-judged)", _GREY)] if "soft" in marks.values() else []))
-            body += "<details><summary>per type (IFEval or crabkit only)</summary>" + _table(
-                ("type", "IFEval", "constraints"),
+            body += "<details><summary>per type (IFEval, IFBench or crabkit only)</summary>" + _table(
+                ("type", "suite", "constraints"),
                 [(t, {"IFEval": "IFEval", "crabkit": "crabkit only"}.get(marks[t], marks[t]), n)
                  for t, n in sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))]) + "</details>"
         if by_family:
@@ -467,7 +470,7 @@ margin:.2em 0;padding:.4em;background:#f6f7f9;font-size:.85em}
 .role{display:inline-block;font-size:.75em;padding:.05em .5em;border-radius:3px;color:#fff;background:#6a3d9a}
 .msg.assistant .role{background:#1b7f5c}.msg.system .role{background:#555}
 .ct{display:inline-block;font-size:.75em;padding:0 .4em;margin:0 .3em .2em 0;border-radius:3px;color:#fff}
-.ct.ifeval{background:#3b6ea8}.ct.crabkit{background:#2a9d8f}.ct.soft,.ct.unknown{background:#8a8a8a}
+.ct.ifeval{background:#3b6ea8}.ct.ifbench{background:#8e5ea2}.ct.crabkit{background:#2a9d8f}.ct.soft,.ct.unknown{background:#8a8a8a}
 """
 
 

@@ -107,15 +107,17 @@ def _neg(hex_id: str) -> str:
 
 
 def ifeval_mark(type_id: str) -> str:
-    """``IFEval`` when the type is an IFEval instruction, ``crabkit`` for crabkit's own, ``soft`` for LLM-judged."""
+    """``IFEval`` when the type is an IFEval instruction, ``IFBench`` when it is one of IFBench's,
+    ``crabkit`` for crabkit's own, ``soft`` for LLM-judged."""
     from crabkit.constraints import UnknownConstraintType, get
 
     if type_id.startswith("soft:"):
         return "soft"
     try:
-        return "IFEval" if get(type_id).ifeval_id else "crabkit"
+        ctype = get(type_id)
     except UnknownConstraintType:
         return "unknown"
+    return "IFEval" if ctype.ifeval_id else "IFBench" if ctype.suite == "ifbench" else "crabkit"
 
 
 def _e(value: Any) -> str:
@@ -153,7 +155,8 @@ def examples_html(sample: TrainSample) -> str:
     if not sample.examples:
         return "<p class='absent'>train.jsonl has no rows to show.</p>"
     parts = [("<p class='meta'>A stable sample of train.jsonl (the same rows on every report of this run). "
-             "Constraint types: <span class='ct ifeval'>IFEval</span> <span class='ct crabkit'>crabkit only</span>"
+             "Constraint types: <span class='ct ifeval'>IFEval</span> <span class='ct ifbench'>IFBench</span> "
+             "<span class='ct crabkit'>crabkit only</span>"
              " <span class='ct soft'>soft (LLM-judged)</span>. Turns before the final request are context: "
              "earlier conversation or in-context demonstrations.</p>")]  # fmt: skip
     for cat, rows in sample.examples.items():

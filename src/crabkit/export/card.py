@@ -73,8 +73,12 @@ def _type_rows(types: Counter[str]) -> list[tuple[str, str, int]]:
     rows = []
     for type_id, n in sorted(types.items(), key=lambda kv: (-kv[1], kv[0])):
         try:
-            ifeval_id = get(type_id).ifeval_id
-            mark = "crabkit only" if ifeval_id is None else "IFEval" if ifeval_id == type_id else f"IFEval `{ifeval_id}`"
+            ctype = get(type_id)
+            ifeval_id = ctype.ifeval_id
+            if ifeval_id is None:
+                mark = "IFBench" if ctype.suite == "ifbench" else "crabkit only"
+            else:
+                mark = "IFEval" if ifeval_id == type_id else f"IFEval `{ifeval_id}`"
         except UnknownConstraintType:
             mark = "soft (LLM-judged)" if type_id.startswith("soft:") else "unknown"
         rows.append((f"`{type_id}`", mark, n))
@@ -140,9 +144,11 @@ def render_card(info: CardInfo, repo: str = "REPO") -> str:
     counts += [(f"{k} examples", v) for k, v in sorted(info.kinds.items())]
     parts.append(_md_table(("what", "count"), counts))
     parts.append("\n## Constraint types asked in the SFT prompts\n\n")
-    parts.append("`IFEval`: the type is an IFEval instruction with the reference semantics; `crabkit only` types "
-                 "have no IFEval counterpart (they are checked by crabkit's own checkers).\n\n")  # fmt: skip
-    parts.append(_md_table(("type", "IFEval", "examples"), _type_rows(info.types_asked)))
+    parts.append("`IFEval`: the type is an IFEval instruction with the reference semantics; `IFBench`: one of "
+                 "IFBench's (Pyatkin et al. 2025) out-of-distribution types, checked as its reference does; "
+                 "`crabkit only` types have neither counterpart (they are checked by crabkit's own checkers)."
+                 "\n\n")  # fmt: skip
+    parts.append(_md_table(("type", "suite", "examples"), _type_rows(info.types_asked)))
     parts.append("\n## License\n\n")
     parts.append(info.license_note + "\n")
     return "".join(parts)
