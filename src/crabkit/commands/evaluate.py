@@ -278,10 +278,11 @@ def _print_scored_summary(summary: dict[str, Any], out: Path) -> None:
     bench = summary.get("benchmark", "IFEval")
     left_out = summary.get("unsupported")
     title = f"{bench}: {summary['n_prompts']} prompts, {summary['n_instructions']} instructions"
-    if left_out is not None:
-        title += f" (types crabkit checks; {left_out['n_prompts']} prompts left out)"
     console = Console()
     console.print(_metrics_table(title, summary))
+    if left_out is not None:
+        console.print(f"the prompts whose every type crabkit checks; {left_out['n_prompts']} more left out (below)",
+                      soft_wrap=True)  # fmt: skip
     # IFEval's 25 types fit a family table; IFBench's 58 are read per type.
     per_type = left_out is not None
     rows = summary["by_instruction" if per_type else "by_family"]
@@ -294,8 +295,8 @@ def _print_scored_summary(summary: dict[str, Any], out: Path) -> None:
     console.print(table)
     if left_out is not None:
         every = summary["all_prompts"]
-        console.print(_metrics_table(f"all {every['n_prompts']} prompts, unsupported instructions counted as "
-                                     "failed", every))  # fmt: skip
+        console.print(_metrics_table(f"{bench}: all {every['n_prompts']} prompts", every))
+        console.print(f"all {every['n_prompts']} prompts, unsupported instructions counted as failed", soft_wrap=True)
         for type_id, row in left_out["types"].items():
             console.print(f"not checked: {type_id} ({row['n_prompts']} prompts): {row['reason']}", soft_wrap=True)
         if left_out["note"]:
