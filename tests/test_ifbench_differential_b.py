@@ -36,27 +36,11 @@ OURS = (
 )  # fmt: skip
 
 
-def loose_variants(response: str) -> list[str]:
-    """The reference's eight loose forms: as is, without its first and/or last line, each with and
-    without every ``*``."""
-    lines = response.split("\n")
-    cut = [
-        response,
-        "\n".join(lines[1:]).strip(),
-        "\n".join(lines[:-1]).strip(),
-        "\n".join(lines[1:-1]).strip(),
-    ]
-    return [cut[0], cut[0].replace("*", ""), *cut[1:], *(c.replace("*", "") for c in cut[1:])]
+def crabkit_verdict(instruction_id: str, kwargs: dict, response: str, prompt: str = "p") -> tuple[bool, bool]:
+    """crabkit's one per-instruction verdict, the one its scorer uses."""
+    from crabkit.eval.verdict import instruction_verdict
 
-
-def crabkit_verdict(instruction_id: str, kwargs: dict, response: str) -> tuple[bool, bool]:
-    from crabkit.constraints import get_by_ifbench_id
-
-    kind = get_by_ifbench_id(instruction_id)
-    params = kind.from_kwargs(kwargs)
-    strict = response.strip() != "" and kind.check(response, params)
-    loose = any(r.strip() != "" and kind.check(r, params) for r in loose_variants(response))
-    return strict, loose
+    return instruction_verdict(instruction_id, kwargs, prompt, response)
 
 
 def _triples(instruction_id: str, seed: int, n: int) -> list[tuple[dict, str, str]]:
@@ -88,7 +72,7 @@ def test_crabkit_agrees_with_the_reference_on_300_adversarial_triples_per_type(r
     for iid in OURS:
         for kwargs, prompt, response in _triples(iid, 0, TRIPLES_PER_ID):
             expected = oracle.reference_verdict(iid, kwargs, prompt, response)
-            got = crabkit_verdict(iid, kwargs, response)
+            got = crabkit_verdict(iid, kwargs, response, prompt)
             if got != expected:
                 disagreements.append(f"{iid} {kwargs!r} {response!r}: ours {got}, reference {expected}")
             (passed if got[0] else failed)[iid] += 1
