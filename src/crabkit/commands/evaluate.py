@@ -220,7 +220,9 @@ def add_scoring_args(p: argparse.ArgumentParser) -> None:
 
 def run_scored_cmd(args: argparse.Namespace) -> int:
     """`crab eval ifeval`, `crab eval ifbench` and their `score` aliases (``args.scored_benchmark``)."""
-    from crabkit.eval.benchmark_run import load_prompts, run_benchmark
+    from crabkit.eval.benchmark_run import run_benchmark
+    from crabkit.eval.ifbench import load_ifbench_prompts
+    from crabkit.eval.ifeval_run import load_ifeval_prompts
     from crabkit.eval.scoring import EvalDataError
 
     bench_name = getattr(args, "scored_benchmark", "ifeval")
@@ -233,7 +235,8 @@ def run_scored_cmd(args: argparse.Namespace) -> int:
     try:
         if args.responses is None and getattr(args, "backend", None) is None:
             raise ValueError("give --backend to generate responses, or --responses to score existing ones")
-        prompts = load_prompts(args.prompts, spec, getattr(args, "limit", None))
+        load = load_ifbench_prompts if bench_name == "ifbench" else load_ifeval_prompts
+        prompts = load(args.prompts, getattr(args, "limit", None))
         if args.responses is None:
             backend = backend_from_args(args, cache=None if args.no_cache else out / "llm_cache.sqlite")
         settings = _gen_settings(args) if args.responses is None else None
