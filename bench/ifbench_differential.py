@@ -3,7 +3,7 @@
 Triples (instruction id, kwargs, prompt, response) come from the seeded generators of every
 ``bench/ifbench_adversarial_*.py`` module (each exposes ``GENERATORS: dict[id, rng -> (kwargs,
 prompt, response)]``). Each triple is scored strict and loose by crabkit
-(``crabkit.eval.ifbench_verdict.instruction_verdict``) and by the reference's ``evaluation_lib``
+(``crabkit.eval.verdict.instruction_verdict``, the one verdict crabkit scores with) and by the reference's ``evaluation_lib``
 in ``../shared/oracles/ifbench`` (imported from a temporary copy, never copied into the package; see
 ``ifbench_oracle.py``). A crash on either side is a verdict too (its text), so it disagrees with
 any boolean verdict. Every disagreement is printed with a reproducer.
@@ -85,7 +85,7 @@ def generate_triples(
 
 
 def crabkit_verdict(triple: Triple) -> tuple[bool, bool] | str:
-    from crabkit.eval.ifbench_verdict import instruction_verdict
+    from crabkit.eval.verdict import instruction_verdict
 
     try:
         return instruction_verdict(triple.instruction_id, triple.kwargs, triple.prompt, triple.response)

@@ -15,7 +15,7 @@ from crabkit.compose.wording import glitches
 from crabkit.constraints import UnknownConstraintType, get_by_ifbench_id
 from crabkit.constraints.ifbench_unsupported import UNSUPPORTED
 from crabkit.constraints.ifeval_kwargs import IFEvalKwargsError
-from crabkit.eval.ifbench_verdict import instruction_verdict
+from crabkit.eval.verdict import instruction_verdict
 from crabkit.records import Seed
 
 IDS_A = [

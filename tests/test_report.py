@@ -170,3 +170,29 @@ def test_crab_ifeval_score_output_is_reported_with_its_aggregate(tmp_path: Path)
     assert "IFEval (scored)" in page
     # `crab ifeval score` is `crab eval ifeval --responses`: its summary carries the intervals too.
     assert "<td>aggregate (mean of the four)</td><td>50.0</td><td>[0.0, 100.0]</td>" in page
+
+
+IFBENCH_PROMPTS = [
+    {"key": "a", "prompt": "Name two numbers.", "instruction_id_list": ["count:numbers"], "kwargs": [{"N": 2}]},
+    {"key": "b", "prompt": "Start with a verb.", "instruction_id_list": ["words:start_verb"], "kwargs": [{}]},
+]
+
+
+def test_ifbench_run_is_reported_like_ifeval_with_what_was_left_out(tmp_path: Path):
+    from crabkit.eval.ifbench import load_ifbench_prompts, run_ifbench
+
+    prompts_file = tmp_path / "p.jsonl"
+    prompts_file.write_text("".join(json.dumps(p) + "\n" for p in IFBENCH_PROMPTS), encoding="utf-8")
+    run_ifbench(ScriptedBackend(lambda r: "In 1999, 40 came."), load_ifbench_prompts(prompts_file),
+                tmp_path / "eval" / "ifbench")
+    data = find_data(tmp_path)
+    assert [kind for kind, _, _ in data.evals] == ["ifbench"]
+    page = render_report(data)
+    section = page.split("<h2>IFBench (eval/ifbench)</h2>")[1].split("</section>")[0]
+    assert len(images(section)) == 1 and "IFBench accuracy per instruction type" in section
+    # The one checked prompt passes: 100% on the headline; over both prompts, 50%.
+    assert "<td>prompt_strict</td><td>100.0</td>" in section
+    assert "Not checked" in section and "<td>words:start_verb</td><td>1</td>" in section
+    assert "All 2 prompts, each unsupported instruction counted as failed" in section
+    assert section.split("All 2 prompts")[1].count("<td>50.0</td>") == 5
+    assert "IFEval (" not in page

@@ -14,6 +14,7 @@ import sys
 # Modules under crabkit.commands, each adding one or more subcommands.
 _COMMAND_MODULES = [
     "ifeval",
+    "ifbench",
     "generate",
     "evaluate",
     "train",
@@ -38,6 +39,7 @@ EXAMPLES = """examples:
   crab train sft runs/mine/train.jsonl --model embedded --out out/sft --lora
   crab eval ifeval --backend openai --base-url URL --model M --out eval/ifeval
   crab eval ifeval --responses responses.jsonl --out eval/ifeval   score answers you already have
+  crab eval ifbench --responses responses.jsonl --out eval/ifbench IFBench (58 more types), the same way
 
 exit status: 0 done; 1 records rejected under --strict; 2 the command cannot run (usage, input,
 run directory, environment); 3 --max-requests reached; 4 nothing produced or the LLM stage failed;

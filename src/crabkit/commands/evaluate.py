@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=lambda args: _usage(p))
     _register_followbench(bench)
     _register_ifeval(bench)
+    _register_ifbench(bench)
     _register_constraints(bench)
 
 
@@ -158,30 +159,56 @@ def _interval(rate: float, ci: list[float]) -> tuple[str, str]:
     return f"{rate:.4f}", f"[{ci[0]:.4f}, {ci[1]:.4f}]"
 
 
-# --- ifeval ----------------------------------------------------------------------------------------
+# --- ifeval, ifbench -------------------------------------------------------------------------------
+
+_SCORED = {
+    # name: (Benchmark attribute in crabkit.eval.scoring, help, what --prompts reads)
+    "ifeval": ("IFEVAL", ("IFEval: generate (or read --responses), then score strict/loose at prompt and "
+                          "instruction level"), "input_data.jsonl-format file"),
+    "ifbench": ("IFBENCH", ("IFBench: 58 more constraint types over 300 WildChat prompts; generate (or read "
+                            "--responses), then score as IFEval"), "IFBench_test.jsonl-format file"),
+}
+
+
+def _benchmark(name: str):
+    from crabkit.eval import scoring
+
+    return getattr(scoring, _SCORED[name][0])
+
 
 def _register_ifeval(bench: argparse._SubParsersAction) -> None:
-    from crabkit.eval.ifeval_run import DEFAULT_HUB_ID
+    _register_scored(bench, "ifeval")
 
-    p = bench.add_parser(
-        "ifeval", help="IFEval: generate (or read --responses), then score strict/loose at prompt and instruction level",
-        description="Generates a response to every prompt with --backend, or scores the responses in --responses "
-        "(crab's one IFEval scorer; `crab ifeval score` is an alias of the --responses form). Writes "
-        "OUT/responses.jsonl, OUT/results.jsonl and OUT/summary.json. A prompt without a response fails "
-        "every instruction unless --skip-missing is given.")
-    p.add_argument("--prompts", default=DEFAULT_HUB_ID,
-                   help=f"input_data.jsonl-format file, or a Hub dataset id (default {DEFAULT_HUB_ID})")
+
+def _register_ifbench(bench: argparse._SubParsersAction) -> None:
+    _register_scored(bench, "ifbench")
+
+
+def _register_scored(bench: argparse._SubParsersAction, name: str) -> None:
+    spec = _benchmark(name)
+    _, help_text, layout = _SCORED[name]
+    description = (f"Generates a response to every prompt with --backend, or scores the responses in --responses "
+                   f"(crab's one {spec.name} scorer; `crab {name} score` is an alias of the --responses form). Writes "
+                   "OUT/responses.jsonl, OUT/results.jsonl and OUT/summary.json. A prompt without a response fails "
+                   "every instruction unless --skip-missing is given.")  # fmt: skip
+    if spec.unsupported is not None:
+        description += (" Prompts holding a type crabkit does not check are left out of the headline metrics and "
+                        "counted; the summary also gives the reading over all prompts with those instructions "
+                        "counted as failed.")  # fmt: skip
+    p = bench.add_parser(name, help=help_text, description=description)
+    p.add_argument("--prompts", default=spec.hub_id,
+                   help=f"{layout}, or a Hub dataset id (default {spec.hub_id})")
     p.add_argument("--out", required=True, help="run directory")
     add_backend_args(p)
     p.add_argument("--responses", help="score this responses JSONL instead of generating")
     add_scoring_args(p)
     p.add_argument("--limit", type=int, help="only the first N prompts")
     _add_generation_args(p, max_tokens=1024)
-    p.set_defaults(func=run_ifeval_cmd)
+    p.set_defaults(func=run_scored_cmd, scored_benchmark=name)
 
 
 def add_scoring_args(p: argparse.ArgumentParser) -> None:
-    """The IFEval scoring options, shared by `crab eval ifeval` and its alias `crab ifeval score`."""
+    """The scoring options, shared by `crab eval ifeval|ifbench` and their aliases `crab ifeval|ifbench score`."""
     p.add_argument("--match-by", choices=["auto", "prompt", "key"], default="auto",
                    help="how --responses records find their prompt: by prompt text (as the reference), by key, "
                         "or auto: by key when every record has one, else by prompt text (default auto)")
@@ -191,11 +218,16 @@ def add_scoring_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bootstrap-seed", type=int, default=0, help="seed of the bootstrap intervals (default 0)")
 
 
-def run_ifeval_cmd(args: argparse.Namespace) -> int:
-    from crabkit.eval.ifeval import IFEvalDataError
-    from crabkit.eval.ifeval_run import load_ifeval_prompts, run_ifeval
+def run_scored_cmd(args: argparse.Namespace) -> int:
+    """`crab eval ifeval`, `crab eval ifbench` and their `score` aliases (``args.scored_benchmark``)."""
+    from crabkit.eval.benchmark_run import run_benchmark
+    from crabkit.eval.ifbench import load_ifbench_prompts
+    from crabkit.eval.ifeval_run import load_ifeval_prompts
+    from crabkit.eval.scoring import EvalDataError
 
-    name = getattr(args, "command_name", "crab eval ifeval")
+    bench_name = getattr(args, "scored_benchmark", "ifeval")
+    spec = _benchmark(bench_name)
+    name = getattr(args, "command_name", f"crab eval {bench_name}")
     out = Path(args.out)
     dry_run = getattr(args, "dry_run", False)
     work, tmp = _dry_run_out(args, out)
@@ -203,14 +235,15 @@ def run_ifeval_cmd(args: argparse.Namespace) -> int:
     try:
         if args.responses is None and getattr(args, "backend", None) is None:
             raise ValueError("give --backend to generate responses, or --responses to score existing ones")
-        prompts = load_ifeval_prompts(args.prompts, getattr(args, "limit", None))
+        load = load_ifbench_prompts if bench_name == "ifbench" else load_ifeval_prompts
+        prompts = load(args.prompts, getattr(args, "limit", None))
         if args.responses is None:
             backend = backend_from_args(args, cache=None if args.no_cache else out / "llm_cache.sqlite")
         settings = _gen_settings(args) if args.responses is None else None
-        summary = run_ifeval(backend, prompts, work, settings=settings, responses=args.responses,
-                             match_by=args.match_by, seed=args.bootstrap_seed, source=str(args.prompts),
-                             progress=sys.stderr.isatty(), skip_missing=args.skip_missing)
-    except (IFEvalDataError, ValueError, TypeError, OSError, ImportError, RuntimeError) as exc:
+        summary = run_benchmark(spec, backend, prompts, work, settings=settings, responses=args.responses,
+                                match_by=args.match_by, seed=args.bootstrap_seed, source=str(args.prompts),
+                                progress=sys.stderr.isatty(), skip_missing=args.skip_missing)
+    except (EvalDataError, ValueError, TypeError, OSError, ImportError, RuntimeError) as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return 2
     finally:
@@ -219,31 +252,58 @@ def run_ifeval_cmd(args: argparse.Namespace) -> int:
         if tmp is not None:
             tmp.cleanup()
     if dry_run and tmp is not None:
-        _print_dry_run("ifeval", {"model under test": backend})
+        _print_dry_run(bench_name, {"model under test": backend})
         return 0
-    _print_ifeval_summary(summary, out)
+    _print_scored_summary(summary, out)
     return 0
 
 
-def _print_ifeval_summary(summary: dict[str, Any], out: Path) -> None:
-    from rich.console import Console
+run_ifeval_cmd = run_scored_cmd  # the name `crab ifeval score` has always called
+
+
+def _metrics_table(title: str, s: dict[str, Any]):
     from rich.table import Table
 
-    from crabkit.eval.ifeval_run import METRICS
+    from crabkit.eval.benchmark_run import METRICS
 
-    table = Table(title=f"IFEval: {summary['n_prompts']} prompts, {summary['n_instructions']} instructions")
+    table = Table(title=title)
     for column in ("metric", "score", "95% CI"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     for name in (*METRICS, "aggregate"):
-        table.add_row(name, *_interval(summary[name], summary["ci95"][name]), end_section=name == METRICS[-1])
-    families = Table(title="per family")
-    for column in ("family", "n", "strict", "loose"):
-        families.add_column(column, justify="left" if column == "family" else "right")
-    for name, row in summary["by_family"].items():
-        families.add_row(name, str(row["n"]), f"{row['strict']:.4f}", f"{row['loose']:.4f}")
+        table.add_row(name, *_interval(s[name], s["ci95"][name]), end_section=name == METRICS[-1])
+    return table
+
+
+def _print_scored_summary(summary: dict[str, Any], out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    bench = summary.get("benchmark", "IFEval")
+    left_out = summary.get("unsupported")
+    title = f"{bench}: {summary['n_prompts']} prompts, {summary['n_instructions']} instructions"
     console = Console()
+    console.print(_metrics_table(title, summary))
+    if left_out is not None:
+        console.print(f"the prompts whose every type crabkit checks; {left_out['n_prompts']} more left out (below)",
+                      soft_wrap=True)  # fmt: skip
+    # IFEval's 25 types fit a family table; IFBench's 58 are read per type.
+    per_type = left_out is not None
+    rows = summary["by_instruction" if per_type else "by_family"]
+    label = "type" if per_type else "family"
+    table = Table(title=f"per {label}")
+    for column in (label, "n", "strict", "loose"):
+        table.add_column(column, justify="left" if column == label else "right")
+    for name, row in rows.items():
+        table.add_row(name, str(row["n"]), f"{row['strict']:.4f}", f"{row['loose']:.4f}")
     console.print(table)
-    console.print(families)
+    if left_out is not None:
+        every = summary["all_prompts"]
+        console.print(_metrics_table(f"{bench}: all {every['n_prompts']} prompts", every))
+        console.print(f"all {every['n_prompts']} prompts, unsupported instructions counted as failed", soft_wrap=True)
+        for type_id, row in left_out["types"].items():
+            console.print(f"not checked: {type_id} ({row['n_prompts']} prompts): {row['reason']}", soft_wrap=True)
+        if left_out["note"]:
+            console.print(left_out["note"], soft_wrap=True)
     console.print("aggregate = mean of the four metrics; intervals: percentile bootstrap over prompts",
                   soft_wrap=True)
     if summary.get("missing_note"):

@@ -1,4 +1,5 @@
-"""Evaluation on instruction-following benchmarks; ``crabkit.eval.ifeval`` scores IFEval exactly as the reference.
+"""Evaluation on instruction-following benchmarks; ``crabkit.eval.ifeval`` and ``crabkit.eval.ifbench`` score
+IFEval and IFBench exactly as their references, with one engine (``crabkit.eval.scoring``).
 
 Submodules are imported on use, so ``import crabkit.eval`` stays light.
 """

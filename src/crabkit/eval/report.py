@@ -10,7 +10,8 @@ its data is there and is listed as absent otherwise:
   row (tokens with a tokenizer, else words), rejects by reason (``stats.json``, else counted from the
   JSONL outputs);
 * every ``summary.json`` below the directory, by its ``benchmark`` field: held-out constraints
-  (pass rates by family), IFEval (the four metrics, per-type bars), FollowBench (per-level lines).
+  (pass rates by family), IFEval and IFBench (the four metrics, per-type bars; for IFBench also the
+  prompts its unsupported types left out and the reading over all prompts), FollowBench (per-level lines).
 
 Example::
 
@@ -75,6 +76,8 @@ def _kind(summary: Any) -> str | None:
         return "followbench"
     if bench == "crab-constraints" or ("prompt_level" in summary and "by_family" in summary):
         return "constraints"
+    if bench == "ifbench" or (bench != "ifeval" and "all_prompts" in summary and "unsupported" in summary):
+        return "ifbench"
     if bench == "ifeval" or ("prompt_strict" in summary and "by_instruction" in summary):
         return "ifeval"
     return None
@@ -388,6 +391,14 @@ def _constraints_section(rel: str, s: Mapping[str, Any]) -> str:
 
 
 def _ifeval_section(rel: str, s: Mapping[str, Any]) -> str:
+    return _scored_section(s, "IFEval")
+
+
+def _ifbench_section(rel: str, s: Mapping[str, Any]) -> str:
+    return _scored_section(s, "IFBench")
+
+
+def _metric_rows(s: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     ci = s.get("ci95") or {}
     metrics = ("prompt_strict", "instruction_strict", "prompt_loose", "instruction_loose")
     rows = [(m, _pct(s.get(m)), _ci(ci.get(m))) for m in metrics]
@@ -395,11 +406,20 @@ def _ifeval_section(rel: str, s: Mapping[str, Any]) -> str:
     if aggregate is None and all(m in s for m in metrics):
         aggregate = sum(s[m] for m in metrics) / 4
     rows.append(("aggregate (mean of the four)", _pct(aggregate), _ci(ci.get("aggregate"))))
+    return rows
+
+
+def _scored_section(s: Mapping[str, Any], name: str) -> str:
+    """IFEval or IFBench: the four metrics, per-type bars, per family; for IFBench also which prompts
+    were left out (unsupported types, with reasons) and the reading over all prompts."""
     body = _generation_line(s)
     body += f"<p class='meta'>{_e(s.get('n_prompts', '?'))} prompts, {_e(s.get('n_instructions', '?'))} instructions"
     if s.get("n_missing"):
         body += f", {_e(s['n_missing'])} without a response"
-    body += "</p>" + _table(("metric", "score %", "95% CI"), rows)
+    left_out = s.get("unsupported")
+    if left_out:
+        body += f", types crabkit checks; {_e(left_out.get('n_prompts', 0))} prompts left out (below)"
+    body += "</p>" + _table(("metric", "score %", "95% CI"), _metric_rows(s))
     per = s.get("by_instruction") or {}
     if per:
         plt = _plt()
@@ -411,15 +431,31 @@ def _ifeval_section(rel: str, s: Mapping[str, Any]) -> str:
         ax.set_yticks(list(ys), [f"{n} (n={per[n]['n']})" for n in names], fontsize=8)
         ax.set_xlim(0, 1)
         ax.set_xlabel("instruction accuracy")
-        ax.set_title("IFEval accuracy per instruction type")
+        ax.set_title(f"{name} accuracy per instruction type")
         ax.legend(loc="lower right", fontsize=8)
         ax.spines[["top", "right"]].set_visible(False)
-        body += _img(fig, "IFEval accuracy per instruction type")
+        body += _img(fig, f"{name} accuracy per instruction type")
     fam = s.get("by_family") or {}
     if fam:
         body += "<details><summary>per family</summary>" + _table(
             ("family", "n", "strict %", "loose %"),
             [(k, v["n"], _pct(v["strict"]), _pct(v["loose"])) for k, v in fam.items()]) + "</details>"
+    if left_out:
+        body += _left_out(left_out, s.get("all_prompts"))
+    return body
+
+
+def _left_out(left_out: Mapping[str, Any], every: Mapping[str, Any] | None) -> str:
+    """The prompts a benchmark's unsupported types left out, and the reading over all prompts."""
+    types = left_out.get("types") or {}
+    body = "<h3>Not checked</h3>"
+    if types:
+        body += _table(("type", "prompts", "reason"), [(t, v.get("n_prompts"), v.get("reason")) for t, v in types.items()])
+    if left_out.get("note"):
+        body += f"<p class='meta'>{_e(left_out['note'])}</p>"
+    if every:
+        body += (f"<p>All {_e(every.get('n_prompts', '?'))} prompts, each unsupported instruction counted as "
+                 "failed:</p>" + _table(("metric", "score %", "95% CI"), _metric_rows(every)))  # fmt: skip
     return body
 
 
@@ -451,6 +487,7 @@ def _followbench_section(rel: str, s: Mapping[str, Any]) -> str:
 _EVAL_SECTIONS: dict[str, tuple[str, Callable[[str, Mapping[str, Any]], str]]] = {
     "constraints": ("Held-out constraints", _constraints_section),
     "ifeval": ("IFEval", _ifeval_section),
+    "ifbench": ("IFBench", _ifbench_section),
     "followbench": ("FollowBench", _followbench_section),
 }
 
@@ -477,6 +514,7 @@ margin:.2em 0;padding:.4em;background:#f6f7f9;font-size:.85em}
 def render_report(data: ReportData, title: str | None = None) -> str:
     """The report page for ``data``, as one HTML string."""
     sections, absent = _run_sections(data)
+    # IFBench, the optional second IFEval-style benchmark, is shown when there and not listed as absent.
     for kind, label in (("constraints", "held-out constraints eval"), ("ifeval", "IFEval eval"),
                         ("followbench", "FollowBench eval")):
         if not any(k == kind for k, _, _ in data.evals):
