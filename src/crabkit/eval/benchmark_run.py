@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 
@@ -34,7 +34,7 @@ from crabkit.eval.scoring import (
 from crabkit.llm.base import Backend
 from crabkit.records import dumps
 
-__all__ = ["METRICS", "bootstrap_intervals", "load_prompts", "run_benchmark", "summarize"]
+__all__ = ["METRICS", "RunOptions", "bootstrap_intervals", "load_prompts", "run_benchmark", "summarize"]
 
 log = logging.getLogger("crabkit.eval.benchmark_run")
 
@@ -145,6 +145,19 @@ def summarize(result: EvalResult, n_boot: int = 2000, seed: int = 0) -> dict[str
 
 
 # --- end to end ------------------------------------------------------------------------------------
+
+class RunOptions(TypedDict, total=False):
+    """The keyword options of :func:`run_benchmark` (what ``run_ifeval`` and ``run_ifbench`` take)."""
+
+    settings: GenSettings | None
+    responses: str | Path | None
+    match_by: Literal["auto", "prompt", "key"]
+    n_boot: int
+    seed: int
+    source: str
+    progress: bool
+    skip_missing: bool
+
 
 def run_benchmark(
     bench: Benchmark,

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
-from crabkit.eval.benchmark_run import load_prompts, run_benchmark
+from crabkit.eval.benchmark_run import RunOptions, load_prompts, run_benchmark
 from crabkit.eval.scoring import IFBENCH, EvalPrompt
 from crabkit.llm.base import Backend
 
@@ -45,6 +45,6 @@ def load_ifbench_prompts(source: str | Path, limit: int | None = None) -> list[E
 
 
 def run_ifbench(backend: Backend | None, prompts: Sequence[EvalPrompt], out_dir: str | Path,
-                **options: Any) -> dict[str, Any]:  # fmt: skip
+                **options: Unpack[RunOptions]) -> dict[str, Any]:  # fmt: skip
     """``crabkit.eval.benchmark_run.run_benchmark`` with the IFBench benchmark (same options)."""
     return run_benchmark(IFBENCH, backend, prompts, out_dir, **options)

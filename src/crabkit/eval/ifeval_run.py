@@ -18,9 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
-from crabkit.eval.benchmark_run import METRICS, bootstrap_intervals, load_prompts, run_benchmark, summarize
+from crabkit.eval.benchmark_run import (
+    METRICS,
+    RunOptions,
+    bootstrap_intervals,
+    load_prompts,
+    run_benchmark,
+    summarize,
+)
 from crabkit.eval.scoring import IFEVAL, EvalPrompt
 from crabkit.llm.base import Backend
 
@@ -42,6 +49,6 @@ def load_ifeval_prompts(source: str | Path, limit: int | None = None) -> list[Ev
 
 
 def run_ifeval(backend: Backend | None, prompts: Sequence[EvalPrompt], out_dir: str | Path,
-               **options: Any) -> dict[str, Any]:  # fmt: skip
+               **options: Unpack[RunOptions]) -> dict[str, Any]:  # fmt: skip
     """``crabkit.eval.benchmark_run.run_benchmark`` with the IFEval benchmark (same options)."""
     return run_benchmark(IFEVAL, backend, prompts, out_dir, **options)
