@@ -398,6 +398,38 @@ def format_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def format_markdown(report: dict[str, Any]) -> str:
+    """The arms, the paired differences and the wall times of ``results.json`` as Markdown tables
+    (what docs/REPLICATION.md shows)."""
+    arms, out = report["arms"], []
+    out.append("| arm | IFEval prompt strict | instruction strict | prompt loose | instruction loose | capped | "
+               "held-out prompt | held-out constraint | supervised tokens |")  # fmt: skip
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    for arm, r in arms.items():
+        i, h = r["ifeval"], r["heldout"]
+        cells = [fmt_rate(i[m], i["ci95"][m]) for m in METRICS]
+        capped = r.get("ifeval_cap_share")
+        cells.append(f"{capped:.0%}" if capped is not None else "-")
+        cells += [fmt_rate(h[k]["rate"], h[k]["ci95"]) for k in ("prompt_level", "constraint_level")]
+        tokens = (r.get("training") or {}).get("num_tokens")
+        cells.append(f"{int(float(tokens)):,}" if tokens else "-")
+        out.append(f"| {arm} | " + " | ".join(cells) + " |")
+    if report["diffs"]:
+        head = ("| difference | prompt strict | instruction strict | prompt loose | instruction loose | "
+                "held-out prompt | held-out constraint |")
+        out += ["", head, "|---|---|---|---|---|---|---|"]
+        for name, d in report["diffs"].items():
+            cells = [fmt_diff(d["ifeval"][m]) for m in METRICS]
+            cells += [fmt_diff(d["heldout"][k]) for k in ("prompt_level", "constraint_level")]
+            out.append(f"| {name} | " + " | ".join(cells) + " |")
+    out += ["", "| arm | train s | held-out eval s | IFEval s |", "|---|---|---|---|"]
+    for arm, r in arms.items():
+        t = r["timing"]
+        out.append(f"| {arm} | " + " | ".join(str(t.get(k, "-")) for k in ("train_s", "heldout_eval_s", "ifeval_s"))
+                   + " |")  # fmt: skip
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_common_args(p, CPU_DEFAULTS)
@@ -417,7 +449,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--grpo-generations", type=int, default=GRPOSettings.generations)
     p.add_argument("--grpo-completion-tokens", type=int, default=GRPOSettings.completion_tokens)
     p.add_argument("--grpo-lr", type=float, default=GRPOSettings.learning_rate)
+    p.add_argument("--markdown", action="store_true",
+                   help="print OUT/results.json (as far as it got) as the Markdown tables of docs/REPLICATION.md, "
+                        "run nothing")
     args = p.parse_args(argv)
+    if args.markdown:
+        print(format_markdown(json.loads((Path(args.out) / "results.json").read_text(encoding="utf-8"))))
+        return 0
     letters = [a.strip().upper() for a in args.arms.split(",") if a.strip()]
     unknown = [a for a in letters if a not in ARMS]
     if not letters:
