@@ -78,6 +78,19 @@ def test_cli_names_the_flag_and_the_bad_value(tmp_path, sample_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+def test_the_summary_counts_ifbench_constraints_when_there_are_any(tmp_path, sample_path, capsys):
+    import json
+
+    assert main(["generate", str(sample_path), "--out", str(tmp_path / "all"), "--types", "all", "--no-progress"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.strip().startswith("constraints "))
+    by_type = json.loads((tmp_path / "all" / "stats.json").read_text())["constraints_by_type"]
+    ifbench = {t: n for t, n in by_type.items() if ":" in t and t.split(":")[0] in {"count", "ratio", "words", "sentence",
+                                                                              "format", "custom", "repeat"}}
+    assert ifbench and f"IFBench's {sum(ifbench.values())} of {len(ifbench)} types" in line
+    assert main(["generate", str(sample_path), "--out", str(tmp_path / "default"), "--no-progress"]) == 0
+    assert "IFBench" not in capsys.readouterr().out
+
+
 def test_config_file_suites_are_checked_and_named(tmp_path, sample_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("rules:\n  suites: {ifeval: 1, ifbenchh: 1}\n", encoding="utf-8")

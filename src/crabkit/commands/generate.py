@@ -209,6 +209,20 @@ def _config(args: argparse.Namespace):
     return cfg
 
 
+def _ifbench_part(stats: dict) -> str:
+    """``; IFBench's: N of K types`` when the run inferred any IFBench type, else nothing."""
+    from crabkit.constraints import UnknownConstraintType, get
+
+    def is_ifbench(type_id: str) -> bool:
+        try:
+            return get(type_id).suite == "ifbench"
+        except UnknownConstraintType:
+            return False
+
+    ifbench = {t: n for t, n in stats.get("constraints_by_type", {}).items() if is_ifbench(t)}
+    return f"; IFBench's {sum(ifbench.values())} of {len(ifbench)} types" if ifbench else ""
+
+
 def _summary(result, elapsed: float | None = None) -> str:
     s = result.stats
     ex = s.get("examples", {})
@@ -219,7 +233,7 @@ def _summary(result, elapsed: float | None = None) -> str:
     lines = [
         f"run directory: {result.out_dir}{took}",
         f"  seeds {s['seeds']}  rejected {s['rejects_total']}  without constraints {s['no_constraints']}",
-        (f"  constraints {s['constraints_total']} of {s['distinct_types']} types"
+        (f"  constraints {s['constraints_total']} of {s['distinct_types']} types{_ifbench_part(s)}"
          f"  (verify failures {s['verify_failures_total']})"),
         "  examples " + ", ".join(f"{k} {v}" for k, v in sorted(ex.items()))
         + f"; IFEval ground-truth rows {s['ground_truth_rows']}{gt_share}",
