@@ -403,7 +403,7 @@ def format_markdown(report: dict[str, Any]) -> str:
     (what docs/REPLICATION.md shows)."""
     arms, out = report["arms"], []
     out.append("| arm | IFEval prompt strict | instruction strict | prompt loose | instruction loose | capped | "
-               "held-out prompt | held-out constraint | supervised tokens |")  # fmt: skip
+               "held-out prompt | held-out constraint | tokens seen in training |")  # fmt: skip
     out.append("|---|---|---|---|---|---|---|---|---|")
     for arm, r in arms.items():
         i, h = r["ifeval"], r["heldout"]
