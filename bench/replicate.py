@@ -118,6 +118,17 @@ def ifeval_subset(path: str, limit: int, seed: int) -> tuple[list[Any], str]:
     return prompts, f"{path} (all {len(prompts)})"
 
 
+def same_prompts(a: str | None, b: str) -> bool:
+    """Two ``ifeval_subset`` descriptions name the same prompts: the same file name and selection,
+    wherever the file lies (so evaluations made on another machine are reused)."""
+
+    def key(source: str) -> str:
+        head, sep, tail = source.partition(" (")
+        return Path(head).name + sep + tail
+
+    return a is not None and key(a) == key(b)
+
+
 def eval_ifeval(cfg: BenchConfig, out: Path, arm: str, model_dir: Path | None, prompts: list[Any],
                 source: str) -> dict[str, Any]:
     """IFEval on ``prompts`` for one arm (``OUT/<arm>/ifeval/``); reused when already finished."""
@@ -127,7 +138,8 @@ def eval_ifeval(cfg: BenchConfig, out: Path, arm: str, model_dir: Path | None, p
     summary_path = d / "summary.json"
     if summary_path.exists():
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        if (summary.get("prompts") == source and summary["generation"].get("max_tokens") == cfg.max_new_tokens
+        if (same_prompts(summary.get("prompts"), source)
+                and summary["generation"].get("max_tokens") == cfg.max_new_tokens
                 and summary.get("n_prompts") == len(prompts)):
             return summary
     log(f"{arm}: IFEval on {len(prompts)} prompts")
@@ -283,7 +295,7 @@ def evaluated(cfg: BenchConfig, out: Path, arm: str, n_prompts: int, source: str
         return False
     heldout, ifeval = (json.loads(p.read_text(encoding="utf-8")) for p in paths)
     return (heldout["generation"]["max_tokens"] == cfg.max_new_tokens == ifeval["generation"].get("max_tokens")
-            and ifeval.get("prompts") == source and ifeval.get("n_prompts") == n_prompts)
+            and same_prompts(ifeval.get("prompts"), source) and ifeval.get("n_prompts") == n_prompts)
 
 
 def run(cfg: BenchConfig, out: Path, arms: list[str], ifeval_path: str, ifeval_limit: int,

@@ -134,10 +134,15 @@ def test_train_effect_then_replicate_run_end_to_end_and_resume(tmp_path, tiny, p
     # restored from it rebuilds the same table without training or generating again.
     assert not list(archive.rglob("*.safetensors"))
     assert (archive / te.ARM_PLAIN / "model" / "crab_train.json").exists()
-    again = replicate.run(cfg, tmp_path / "elsewhere", arms, str(ifeval), 0, replicate.GRPOSettings(),
+    moved = tmp_path / "other-machine" / "ifeval.jsonl"  # the same prompts at another path
+    moved.parent.mkdir()
+    moved.write_bytes(ifeval.read_bytes())
+    again = replicate.run(cfg, tmp_path / "elsewhere", arms, str(moved), 0, replicate.GRPOSettings(),
                           archive=archive)  # fmt: skip
     assert not (tmp_path / "elsewhere" / te.ARM_PLAIN / "model" / "model.safetensors").exists()
     assert again["arms"] == result["arms"] and again["diffs"] == result["diffs"]
+    assert replicate.same_prompts("/a/input_data.jsonl (all 541)", "/b/input_data.jsonl (all 541)")
+    assert not replicate.same_prompts("/a/input_data.jsonl (all 541)", "/a/input_data.jsonl (random subset of 100 of 541, seed 0)")
     assert json.loads((out / "results.json").read_text()) == json.loads(json.dumps(result, default=str))
     for arm in arms:
         r = result["arms"][arm]
