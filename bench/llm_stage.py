@@ -34,6 +34,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from stage_stub import lognormal  # the stub's latency law, for the ideal schedule
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "seed_pairs_more" / "train_3k.jsonl"
 PAPER = {"requests_per_seed": 12.0, "prompt_tokens_per_seed": 10_800, "prompt_tokens_per_constraint": 1_200}
@@ -176,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             stub.terminate()
             stub.wait(10)
     main_run = runs[0]
-    mu, sigma = _lognormal(args.mean, args.p99)
+    mu, sigma = lognormal(args.mean, args.p99)
     chains = main_run.pop("chains")
     for r in runs[1:]:
         r.pop("chains")
@@ -221,13 +223,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"same outputs with 4 and 1 blocks in flight: {same} ({main_run['digest']} / {runs[1]['digest']})")
     print(json.dumps({"runs": runs, "ideal_busy": ideal, "predicted": predicted, "dry_run_s": round(dry_wall, 1)}, indent=None))
     return 0
-
-
-def _lognormal(mean: float, p99: float) -> tuple[float, float]:
-    sys.path.insert(0, str(ROOT / "bench"))
-    from stage_stub import lognormal
-
-    return lognormal(mean, p99)
 
 
 def _plan_numbers(out: str) -> dict[str, int]:

@@ -60,14 +60,8 @@ def score(
     match_by: MatchBy = "prompt",
     skip_missing: bool = False,
 ) -> IFEvalResult:
-    """Score ``responses`` against IFEval ``prompts`` (see ``crabkit.eval.scoring.score``).
-
-    ``responses`` is a list of records (``{"prompt"/"key": ..., "response": ...}``, e.g. from
-    ``read_responses``), a mapping from prompt text (or key, with ``match_by="key"``) to response,
-    or a list of response strings in prompt order. A prompt without a response fails every
-    instruction, or with ``skip_missing`` is left out of the scores; either way it is listed in
-    ``missing``.
-    """
+    """``crabkit.eval.scoring.score`` with the IFEval benchmark (the forms of ``responses`` and the
+    handling of missing ones are described there)."""
     return _score(prompts, responses, match_by, skip_missing, IFEVAL)
 
 
