@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crabkit.constraints import UnknownConstraintType, get, get_by_ifeval_id
+from crabkit.constraints import UnknownConstraintType, get, get_by_benchmark_id
 
 __all__ = ["VerifyReport", "verify_file", "verify_row"]
 
@@ -39,8 +39,8 @@ class VerifyReport:
 
 
 def _check(type_id: str, response: str, params: dict[str, Any], by_ifeval: bool) -> bool:
-    ctype = get_by_ifeval_id(type_id) if by_ifeval else get(type_id)
-    if by_ifeval or ctype.ifeval_id:  # an IFEval type's params are its kwargs: the one kwargs policy
+    ctype = get_by_benchmark_id(type_id) if by_ifeval else get(type_id)
+    if by_ifeval or ctype.ifeval_id:  # a benchmark type's params are its kwargs, under one policy
         params = ctype.from_kwargs(params or {})
     return bool(ctype.check(response, params))
 

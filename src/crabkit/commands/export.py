@@ -73,6 +73,9 @@ def run_export(args: argparse.Namespace) -> int:
     for name, (path, n) in result.configs.items():
         where = f", datasets dir {result.datasets_dirs[name]}" if name in result.datasets_dirs else ""
         print(f"  {name}: {n} rows in {path}{where}")
+    if result.rlvr_left_out:
+        print(f"  rlvr: {result.rlvr_left_out} ground-truth rows left out: they ask only IFBench types, which "
+              f"the {args.rlvr_form} form's verifier does not know")
     print(f"  card: {result.card}")
     if args.push_to_hub:
         try:

@@ -45,8 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "0 turns edits off)")
     p.add_argument("--ground-truth", choices=["strict", "every"], default=None,
                    help="ifeval_ground_truth.jsonl rows: strict, only forward prompts whose constraints are all "
-                        "IFEval types (default; for IFEval scoring); every, a row for every seed with an "
-                        "IFEval-typed constraint (for RL with verifiable rewards; train.jsonl is unchanged)")
+                        "IFEval (or IFBench) types (default; for IFEval / IFBench scoring); every, a row for every "
+                        "seed with such a constraint (for RL with verifiable rewards; train.jsonl is unchanged)")
     p.add_argument("--mix", help="general chat data mixed into train.jsonl")
     p.add_argument("--mix-ratio", type=float, metavar="SHARE",
                    help="share of train.jsonl made of --mix examples (default: 0)")
@@ -230,18 +230,21 @@ def _summary(result, elapsed: float | None = None) -> str:
     own = sum(v for k, v in ex.items() if k != "mix")
     demos = s.get("demonstrations", 0)
     gt_share = f" ({s['ground_truth_rows'] / s['seeds']:.0%} of seeds)" if s.get("seeds") else ""
+    ifbench = _ifbench_part(s)
+    truth = "ground-truth rows (IFEval and IFBench ids)" if ifbench else "IFEval ground-truth rows"
     lines = [
         f"run directory: {result.out_dir}{took}",
         f"  seeds {s['seeds']}  rejected {s['rejects_total']}  without constraints {s['no_constraints']}",
-        (f"  constraints {s['constraints_total']} of {s['distinct_types']} types{_ifbench_part(s)}"
+        (f"  constraints {s['constraints_total']} of {s['distinct_types']} types{ifbench}"
          f"  (verify failures {s['verify_failures_total']})"),
         "  examples " + ", ".join(f"{k} {v}" for k, v in sorted(ex.items()))
-        + f"; IFEval ground-truth rows {s['ground_truth_rows']}{gt_share}",
+        + f"; {truth} {s['ground_truth_rows']}{gt_share}",
         (f"  {own} seeds became examples of their own and {demos} were used as in-context demonstrations "
         "inside forward prompts (compose.forward.demo_rate)"),
     ]
     if s.get("seeds") and s["ground_truth_rows"] < 0.5 * s["seeds"]:
-        lines.append("  (--ground-truth every writes a ground-truth row for every seed with an IFEval-typed constraint)")
+        typed = "IFEval- or IFBench-typed" if ifbench else "IFEval-typed"
+        lines.append(f"  (--ground-truth every writes a ground-truth row for every seed with an {typed} constraint)")
     if s.get("rejects"):
         top = sorted(s["rejects"].items(), key=lambda kv: (-kv[1], kv[0]))
         lines.append("  rejected by reason: " + ", ".join(f"{k} {v}" for k, v in top[:6])

@@ -9,16 +9,20 @@ one (see ``forward.py``): an edited record always asks for its edit's constraint
 with ``repeat_prompt`` gets the composed request repeated at the start of its response. Every row of
 ``train.jsonl`` lists its constraints (type, params, text), its prompt shape and its edit.
 
-Ground-truth rows (``ifeval_ground_truth.jsonl``, IFEval's layout plus ``response``), by
-``ground_truth``:
+Ground-truth rows (``ifeval_ground_truth.jsonl``, IFEval's layout plus ``response``) list each
+benchmark-typed constraint by its benchmark id: an IFEval type by its IFEval id, an IFBench type by
+its IFBench id (IFBench's own data uses the same layout; ``crab ifbench score`` and crabkit's reward
+read both). By ``ground_truth``:
 
-* ``"strict"`` (the default): one per forward example whose constraints are all IFEval types, so the
-  row checks everything its prompt asks (IFEval scoring);
-* ``"every"``: one per seed that has an IFEval-typed constraint. A forward example's row checks the
-  IFEval-typed ones of its constraints (``other_constraints`` lists the crabkit-only rest, which
+* ``"strict"`` (the default): one per forward example whose constraints are all benchmark types, so
+  the row checks everything its prompt asks (IFEval / IFBench scoring);
+* ``"every"``: one per seed that has a benchmark-typed constraint. A forward example's row checks the
+  benchmark-typed ones of its constraints (``other_constraints`` lists the crabkit-only rest, which
   crabkit's reward checks too); a demonstration's row is its own turn; a seed made a reverse example
-  (or whose prompt asked no IFEval type) gets a request composed from its IFEval-typed constraints
-  alone, with an rng of its own, so ``train.jsonl`` is byte-identical in both modes.
+  (or whose prompt asked no benchmark type) gets a request composed from its benchmark-typed
+  constraints alone, with an rng of its own, so ``train.jsonl`` is byte-identical in both modes.
+
+With the default constraint types (IFEval's suite) every benchmark type is an IFEval type.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crabkit.backtranslate.rules import Backtranslated
+from crabkit.constraints import get
 from crabkit.records import Constraint
 
 from .forward import Balance, ForwardConfig, cover, forward_prompt, sample_constraints, sample_k, suite_scaled
@@ -38,7 +43,7 @@ from .mix import history_messages
 from .reverse import canonical_constraints, reverse_prompt, reverse_target
 from .templates import REVERSE_FORMATS
 
-__all__ = ["GROUND_TRUTH_MODES", "ComposeConfig", "Composed", "compose_block", "constraint_rows"]
+__all__ = ["GROUND_TRUTH_MODES", "ComposeConfig", "Composed", "benchmark_ref", "compose_block", "constraint_rows"]
 
 REPEAT = "combination:repeat_prompt"
 #: Which seeds get a row in ``ifeval_ground_truth.jsonl`` (see the module docstring).
@@ -51,8 +56,9 @@ class ComposeConfig:
     reverse_formats: tuple[str, ...] = tuple(REVERSE_FORMATS)
     #: Most constraints in a reverse target.
     reverse_most: int = 6
-    #: Share of forward examples drawn only from IFEval-typed constraints, so that enough rows
-    #: land in ifeval_ground_truth.jsonl for scoring and RL with verifiable rewards.
+    #: Share of forward examples drawn only from benchmark-typed constraints (IFEval's, and
+    #: IFBench's when inferred), so that enough rows land in ifeval_ground_truth.jsonl for scoring
+    #: and RL with verifiable rewards.
     ifeval_only_rate: float = 0.25
     #: ``strict`` or ``every`` (see the module docstring).
     ground_truth: str = "strict"
@@ -95,34 +101,46 @@ def constraint_rows(constraints: Sequence[Constraint]) -> list[dict[str, Any]]:
     return rows
 
 
+def benchmark_ref(c: Constraint) -> tuple[str, dict[str, Any] | None] | None:
+    """The instruction id and kwargs a ground-truth row lists for ``c``: its IFEval id and kwargs, or
+    its IFBench id and the reference's kwargs; None for crabkit-only and soft constraints."""
+    if c.ifeval_id:
+        return c.ifeval_id, c.ifeval_kwargs
+    if c.source != "rule":
+        return None
+    ctype = get(c.type)
+    return (ctype.ifbench_id, ctype.to_kwargs(c.params)) if ctype.ifbench_id else None
+
+
 def _ifeval_row(
     item: Backtranslated, prompt: str, chosen: Sequence[Constraint], response: str, subset: bool = False
 ) -> dict[str, Any] | None:
-    """The ground-truth row of one prompt: all of ``chosen`` must be IFEval types, or, with
-    ``subset``, the IFEval-typed ones are checked and the other rule constraints are listed."""
-    ifeval = [c for c in chosen if c.ifeval_id]
-    if not ifeval or (len(ifeval) < len(chosen) and not subset):
+    """The ground-truth row of one prompt: all of ``chosen`` must be benchmark types, or, with
+    ``subset``, the benchmark-typed ones are checked and the other rule constraints are listed."""
+    refs = [(c, ref) for c in chosen if (ref := benchmark_ref(c))]
+    if not refs or (len(refs) < len(chosen) and not subset):
         return None
     row: dict[str, Any] = {
         "key": int(item.seed.id[:12], 16),
         "seed_id": item.seed.id,
         "prompt": prompt,
-        "instruction_id_list": [c.ifeval_id for c in ifeval],
-        "kwargs": [c.ifeval_kwargs for c in ifeval],
+        "instruction_id_list": [ref[0] for _, ref in refs],
+        "kwargs": [ref[1] for _, ref in refs],
         "response": response,
     }
     if history := history_messages(item.seed):  # the system message and earlier turns the prompt follows
         row["history"] = history
     if subset:
-        row["other_constraints"] = [c.to_json() for c in chosen if not c.ifeval_id and c.source == "rule"]
+        listed = {id(c) for c, _ in refs}
+        row["other_constraints"] = [c.to_json() for c in chosen if id(c) not in listed and c.source == "rule"]
     return row
 
 
 def _composed_ifeval_row(item: Backtranslated, run_seed: int, fcfg: ForwardConfig) -> dict[str, Any] | None:
-    """A ground-truth row for a seed without a forward prompt that asks an IFEval type: a request
-    composed from its IFEval-typed constraints only (its own rng: the block's draws are untouched)."""
-    forced = [c for c in _edit_constraint(item) if c.ifeval_id and c.type != REPEAT]
-    pool = [c for c in item.constraints if c.ifeval_id and c.type != REPEAT]
+    """A ground-truth row for a seed without a forward prompt that asks a benchmark type: a request
+    composed from its benchmark-typed constraints only (its own rng: the block's draws are untouched)."""
+    forced = [c for c in _edit_constraint(item) if benchmark_ref(c) and c.type != REPEAT]
+    pool = [c for c in item.constraints if benchmark_ref(c) and c.type != REPEAT]
     if not pool:
         return None
     rng = random.Random(f"{run_seed}:ground-truth:{item.seed.id}")
@@ -238,7 +256,7 @@ def compose_block(
             continue
         pool = item.constraints
         if not forced and rng.random() < cfg.ifeval_only_rate:
-            pool = [c for c in pool if c.ifeval_id] or pool
+            pool = [c for c in pool if benchmark_ref(c)] or pool
         k = max(sample_k(len(pool), fcfg, rng), len(forced))
         few = k <= fcfg.few[1]
         chosen = sample_constraints(pool, k, rng, fcfg.weights, forced=forced, balance=balance)

@@ -10,6 +10,7 @@ __all__ = [
     "UnknownConstraintType",
     "all_types",
     "get",
+    "get_by_benchmark_id",
     "get_by_ifbench_id",
     "get_by_ifeval_id",
     "ids",
@@ -78,6 +79,22 @@ def get_by_ifbench_id(ifbench_id: str) -> ConstraintType:
         return _BY_IFBENCH[ifbench_id]
     except KeyError:
         raise UnknownConstraintType(f"no constraint type for IFBench id {ifbench_id!r}") from None
+
+
+def get_by_benchmark_id(instruction_id: str) -> ConstraintType:
+    """The type behind a ground-truth row's instruction id: an IFEval id, else an IFBench id (the two
+    sets are disjoint), as ``ifeval_ground_truth.jsonl`` lists them."""
+    _load()
+    ctype = _BY_IFEVAL.get(instruction_id) or _BY_IFBENCH.get(instruction_id)
+    if ctype is None:
+        from .ifbench_unsupported import UNSUPPORTED
+
+        if instruction_id in UNSUPPORTED:
+            raise UnknownConstraintType(
+                f"IFBench id {instruction_id!r} is not supported: {UNSUPPORTED[instruction_id]}"
+            )
+        raise UnknownConstraintType(f"no constraint type for IFEval or IFBench id {instruction_id!r}")
+    return ctype
 
 
 def all_types() -> Iterator[ConstraintType]:

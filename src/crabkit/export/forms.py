@@ -14,7 +14,8 @@ RLVR (from ``ifeval_ground_truth.jsonl`` rows), by ``RLVR_FORMS``:
   ``constraints`` as JSON text, ``reference_words``);
 * ``open-instruct``: open-instruct's RLVR layout, ``messages`` (the prompt turns), ``ground_truth``
   (its IFEval verifier's string ``[{"instruction_id": [...], "kwargs": [...]}]``) and ``dataset``
-  (``"ifeval"``, which picks that verifier);
+  (``"ifeval"``, which picks that verifier). That verifier knows IFEval's ids, not IFBench's: a row
+  keeps its IFEval ids only, and a row with none is left out (``crab export`` counts them);
 * ``ifeval``: IFEval's ``input_data`` layout (``key``, ``prompt``, ``instruction_id_list``,
   ``kwargs``) plus ``response`` and ``history`` (the system message and earlier turns; often empty).
 
@@ -104,6 +105,16 @@ def _clean_kwargs(kwargs: Any, n_ids: int, where: str) -> list[dict[str, Any]]:
     return out
 
 
+def _is_ifeval_id(instruction_id: str) -> bool:
+    from crabkit.constraints import UnknownConstraintType, get_by_ifeval_id
+
+    try:
+        get_by_ifeval_id(instruction_id)
+    except UnknownConstraintType:
+        return False
+    return True
+
+
 def ground_truth_label(instruction_ids: list[str], kwargs: list[dict[str, Any]]) -> str:
     """open-instruct's IFEval ``ground_truth``: ``[{"instruction_id": [...], "kwargs": [...]}]`` as text."""
     return json.dumps([{"instruction_id": instruction_ids, "kwargs": kwargs}], ensure_ascii=False, sort_keys=True)
@@ -120,7 +131,7 @@ def rlvr_rows(rows: Iterable[Mapping[str, Any]], form: str = "grpo") -> Iterator
         if not isinstance(prompt, str) or not prompt.strip():
             raise FormError(f"{where}: field 'prompt' must be a non-empty string")
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-            raise FormError(f"{where}: field 'instruction_id_list' must be a non-empty list of IFEval ids")
+            raise FormError(f"{where}: field 'instruction_id_list' must be a non-empty list of IFEval or IFBench ids")
         kwargs = _clean_kwargs(row.get("kwargs"), len(ids), where)
         history = _messages(row, "history", where) if row.get("history") else []
         turns = [*history, {"role": "user", "content": prompt}]
@@ -132,8 +143,10 @@ def rlvr_rows(rows: Iterable[Mapping[str, Any]], form: str = "grpo") -> Iterator
             }  # fmt: skip
             yield out
         elif form == "open-instruct":
-            yield {"id": row_id, "messages": turns, "ground_truth": ground_truth_label(list(ids), kwargs),
-                   "dataset": "ifeval"}  # fmt: skip
+            known = [(i, kw) for i, kw in zip(ids, kwargs) if _is_ifeval_id(i)]
+            if known:
+                yield {"id": row_id, "messages": turns, "dataset": "ifeval",
+                       "ground_truth": ground_truth_label([i for i, _ in known], [kw for _, kw in known])}  # fmt: skip
         else:
             response = row.get("response")
             yield {

@@ -73,6 +73,8 @@ class ExportResult:
     datasets_dirs: dict[str, Path] = field(default_factory=dict)
     card: Path | None = None
     license: str = "unknown"
+    #: Ground-truth rows the RLVR form could not hold (open-instruct: rows asking IFBench types only).
+    rlvr_left_out: int = 0
 
 
 def _rows(path: Path) -> Iterator[dict[str, Any]]:
@@ -171,7 +173,8 @@ def export_run(run_dir: str | Path, out_dir: str | Path | None = None, cfg: Expo
             "sft": (list(sft_rows(train, cfg.sft_form)), cfg.sft_form, JSON_COLUMNS.get(cfg.sft_form, ()))
         }
         truth = run / "ifeval_ground_truth.jsonl"
-        rlvr = list(rlvr_rows(_rows(truth), cfg.rlvr_form)) if truth.is_file() else []
+        truth_rows = list(_rows(truth)) if truth.is_file() else []
+        rlvr = list(rlvr_rows(truth_rows, cfg.rlvr_form))
         if rlvr:
             tables["rlvr"] = (rlvr, cfg.rlvr_form, JSON_COLUMNS.get(cfg.rlvr_form, ()))
         if cfg.pairs:
@@ -182,7 +185,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path | None = None, cfg: Expo
         raise ExportError(str(exc)) from None
     if not tables["sft"][0]:
         raise ExportError(f"{run}/train.jsonl has no rows" + (f" of kind {', '.join(cfg.kinds)}" if cfg.kinds else ""))
-    result = ExportResult(out)
+    result = ExportResult(out, rlvr_left_out=len(truth_rows) - len(rlvr))
     for name, (rows, _, json_cols) in tables.items():
         path = out / "data" / f"{name}.{ext}"
         try:

@@ -4,8 +4,8 @@ TRL calls a reward function as ``f(prompts=..., completions=..., **columns)``, w
 dataset column arrives as a keyword holding one value per completion. ``constraint_reward`` reads
 either column convention crabkit writes:
 
-* IFEval style (``ifeval_ground_truth.jsonl``): ``instruction_id_list`` (list of ids) and
-  ``kwargs`` (list of dicts, one per id; a JSON string of that list also works);
+* IFEval style (``ifeval_ground_truth.jsonl``): ``instruction_id_list`` (list of IFEval or IFBench
+  ids) and ``kwargs`` (list of dicts, one per id; a JSON string of that list also works);
 * crabkit style (``constraints.jsonl`` / pairs): ``constraints``, a list of ``{type, params}``
   dicts (or a JSON string of it).
 
@@ -32,7 +32,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from crabkit.constraints import ConstraintType, get, get_by_ifeval_id
+from crabkit.constraints import ConstraintType, get, get_by_benchmark_id
 
 __all__ = [
     "MIN_ANSWER_SHARE", "Check", "checks_for_row", "completion_text", "constraint_reward", "pass_fraction",
@@ -68,8 +68,8 @@ def checks_for_row(
             raise ValueError(
                 f"{len(instruction_id_list)} instruction ids but {len(kw_list)} kwargs entries; they must pair up"
             )
-        for ifeval_id, kw in zip(instruction_id_list, kw_list):
-            ctype = get_by_ifeval_id(ifeval_id)
+        for instruction_id, kw in zip(instruction_id_list, kw_list):
+            ctype = get_by_benchmark_id(instruction_id)  # IFEval's ids and IFBench's
             out.append((ctype, ctype.from_kwargs(kw or {})))
     for c in _maybe_json(constraints) or ():
         if str(c.get("type", "")).startswith("soft:"):
