@@ -8,7 +8,8 @@ for the SFT arms, the same optimizer steps, batch size, length limit, LoRA and s
 * ``C-crab``       SFT on crabkit data from the same seeds (forward + reverse, 70/30);
 * ``D-crab-fwd``   SFT on crabkit forward examples only (every seed forward, no reverse);
 * ``E-crab-grpo``  C, then GRPO with the checker reward;
-* ``F-crab-fit``   SFT on C's examples that fit ``--max-length`` whole (none cut).
+* ``F-crab-fit``   SFT on C's examples that fit ``--max-length`` whole (none cut);
+* ``G-crab-edits`` SFT on C's recipe with an answer edit tried on every seed (C: 30% of them).
 
 Training data: the licence-OK pairs only (DeepSeek-V3 responses, MIT; human Open-Assistant
 replies, Apache-2.0); a share of instructions is held out by hash (see ``bench/train_effect.py``,
@@ -43,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_effect import (
     ARM_BASE,
     ARM_CRAB,
+    ARM_EDITS,
     ARM_FWD,
     ARM_GRPO,
     ARM_MIX,
@@ -78,12 +80,13 @@ DEFAULT_SEEDS = SHARED / "seed_pairs_more" / "train_3k.jsonl"
 DEFAULT_FOLLOWBENCH = SHARED / "followbench"
 #: Arm F: C's examples that fit ``--max-length`` whole (C's are cut 3.7x as often as B's).
 ARM_FIT = "F-crab-fit"
-ARMS = {"A": ARM_BASE, "B": ARM_PLAIN, "C": ARM_CRAB, "M": ARM_MIX, "D": ARM_FWD, "E": ARM_GRPO, "F": ARM_FIT}
+ARMS = {"A": ARM_BASE, "B": ARM_PLAIN, "C": ARM_CRAB, "M": ARM_MIX, "D": ARM_FWD, "E": ARM_GRPO, "F": ARM_FIT,
+        "G": ARM_EDITS}
 METRICS = ("prompt_strict", "instruction_strict", "prompt_loose", "instruction_loose")
 #: Differences reported, (minuend, subtrahend): the paper's claim first.
 DIFFS = ((ARM_CRAB, ARM_PLAIN), (ARM_MIX, ARM_PLAIN), (ARM_CRAB, ARM_FWD), (ARM_MIX, ARM_CRAB),
          (ARM_CRAB, ARM_BASE), (ARM_PLAIN, ARM_BASE), (ARM_GRPO, ARM_CRAB), (ARM_FIT, ARM_PLAIN),
-         (ARM_FIT, ARM_CRAB))
+         (ARM_FIT, ARM_CRAB), (ARM_EDITS, ARM_PLAIN), (ARM_EDITS, ARM_CRAB))
 
 #: The round-2 defaults (the paper's kinds of seeds, sized for ~40 min of training per arm on 2 CPU
 #: cores), and the GPU preset (full fine-tuning, one epoch over every train seed, 512 new tokens).
@@ -304,11 +307,13 @@ def run(cfg: BenchConfig, out: Path, arms: list[str], ifeval_path: str, ifeval_l
         restored = restore_arms(out, archive)
         if restored:
             log(f"restored from {archive}: {', '.join(restored)}")
-    data = prepare_data(cfg, out, mix=ARM_MIX in arms)
+    data = prepare_data(cfg, out, mix=ARM_MIX in arms, edits=ARM_EDITS in arms)
     prompts, source = ifeval_subset(ifeval_path, ifeval_limit, cfg.seed)
     sft_data = {ARM_PLAIN: data.plain, ARM_CRAB: data.crab / "train.jsonl", ARM_FWD: data.crab_fwd / "train.jsonl"}
     if data.crab_mix is not None:
         sft_data[ARM_MIX] = data.crab_mix / "train.jsonl"
+    if data.crab_edits is not None:
+        sft_data[ARM_EDITS] = data.crab_edits / "train.jsonl"
     if ARM_FIT in arms:
         sft_data[ARM_FIT] = fit_data(cfg, data)
     results: dict[str, Any] = {}

@@ -51,6 +51,10 @@ LICENCE_OK = {
 
 ARM_BASE, ARM_PLAIN, ARM_CRAB, ARM_FWD, ARM_GRPO = "A-base", "B-plain", "C-crab", "D-crab-fwd", "E-crab-grpo"
 ARM_MIX = "M-crab-mix"
+#: C's recipe with an answer edit tried on every train seed (C tries one on 30% of them), so that
+#: most forward prompts ask for a mark the original answer lacked (a title, a P.S., quotes...).
+ARM_EDITS = "G-crab-edits"
+EDITS_RATE_G = 1.0
 
 
 @dataclass
@@ -169,12 +173,16 @@ class Data:
     plain: Path  # plain instruction -> response conversations of the train seeds
     split: dict[str, Any]
     crab_mix: Path | None = None  # crab on the train seeds mixed with plain chat of other train seeds
+    crab_edits: Path | None = None  # C's recipe with an answer edit tried on every seed (arm G)
 
 
-def prepare_data(cfg: BenchConfig, out: Path, *, progress: bool = False, mix: bool = False) -> Data:
+def prepare_data(cfg: BenchConfig, out: Path, *, progress: bool = False, mix: bool = False,
+                 edits: bool = False) -> Data:
     """Split the seeds by instruction, run ``crab generate`` on both sides, write the plain pairs
-    (and, with ``mix``, the mix arm's data: crab mixed with plain chat of other train seeds), and
+    (and, with ``mix``, the mix arm's data: crab mixed with plain chat of other train seeds; with
+    ``edits``, arm G's: C's recipe with an answer edit tried on every seed), and
     ``bench/data_quality.py``'s figures next to each run."""
+    from crabkit.backtranslate.edits import EditConfig
     from crabkit.compose.forward import ForwardConfig
     from crabkit.compose.plan import ComposeConfig
     from crabkit.pipeline import GenerateConfig, generate
@@ -203,12 +211,15 @@ def prepare_data(cfg: BenchConfig, out: Path, *, progress: bool = False, mix: bo
     # No in-context demonstrations: they multiply the example length past what fits the budget.
     forward = ForwardConfig(demo_rate=0.0)
 
-    def run(name: str, seeds: str, reverse_ratio: float, mix_with: Path | None = None) -> Path:
+    def run(name: str, seeds: str, reverse_ratio: float, mix_with: Path | None = None,
+            edit_rate: float | None = None) -> Path:
         gen = GenerateConfig(
             input=str(root / seeds), seed=cfg.seed, min_words=cfg.min_words,
             compose=ComposeConfig(reverse_ratio=reverse_ratio, forward=forward),
             mix=str(mix_with) if mix_with else None, mix_ratio=cfg.mix_ratio if mix_with else 0.0,
         )
+        if edit_rate is not None:
+            gen.edits = EditConfig(rate=edit_rate)
         result = generate(gen, root / name, progress=progress)
         if not result.already_done:
             log(f"generate {name}: {result.stats['seeds']} seeds, examples {result.stats['examples']}")
@@ -225,6 +236,7 @@ def prepare_data(cfg: BenchConfig, out: Path, *, progress: bool = False, mix: bo
         other_plain = root / "mix_plain_other_seeds.jsonl"
         write_jsonl(other_plain, others)
         crab_mix = run("crab_mix", "seeds_train.jsonl", 0.3, mix_with=other_plain)
+    crab_edits = run("crab_edits", "seeds_train.jsonl", 0.3, edit_rate=EDITS_RATE_G) if edits else None
     # Plain pairs: exactly the seeds that survived crab's filters on the train side.
     plain = root / "plain.jsonl"
     write_jsonl(plain, [
@@ -249,7 +261,7 @@ def prepare_data(cfg: BenchConfig, out: Path, *, progress: bool = False, mix: bo
         "heldout_instructions": len({r["instruction"] for r in held}),
     }
     write_json(split_path, split)
-    return Data(root, crab, crab_fwd, heldout, plain, split, crab_mix)
+    return Data(root, crab, crab_fwd, heldout, plain, split, crab_mix, crab_edits)
 
 
 def _data_quality(run_dir: Path) -> None:

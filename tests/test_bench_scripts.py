@@ -72,6 +72,20 @@ def test_split_keeps_licensed_pairs_and_holds_out_whole_instructions(tmp_path, t
     assert {r["kind"] for r in te.read_jsonl(data.crab_fwd / "train.jsonl")} == {"forward"}
 
 
+def test_arm_g_data_edits_more_answers_than_c_from_the_same_seeds(tmp_path, tiny, pairs):
+    data = te.prepare_data(_cfg(tiny, pairs), tmp_path, edits=True)
+    assert data.crab_edits is not None and data.crab_edits.name == "crab_edits"
+
+    def edited(run: Path) -> tuple[int, set[str]]:
+        records = te.read_jsonl(run / "constraints.jsonl")
+        return sum(1 for r in records if r.get("edit")), {r["instruction"] for r in records}
+
+    (n_c, seeds_c), (n_g, seeds_g) = edited(data.crab), edited(data.crab_edits)
+    assert seeds_g == seeds_c
+    assert n_g > n_c
+    assert (tmp_path / "data" / "crab_edits.data_quality.txt").exists()
+
+
 def test_paired_bootstrap_reports_the_difference_of_the_second_minus_the_first():
     a = {str(i): (0, 1) for i in range(20)}
     b = {str(i): (1 if i < 10 else 0, 1) for i in range(20)}
