@@ -142,3 +142,36 @@ def test_crab_pairs_missing_input_is_a_clean_error(tmp_path, capsys):
 
     code = run_cli(["pairs", str(tmp_path / "absent.jsonl"), "--out", str(tmp_path / "o.jsonl")])
     assert code == 2 and "absent.jsonl" in capsys.readouterr().err
+
+
+def test_crab_pairs_types_chooses_the_suites_that_tell_responses_apart(tmp_path, capsys):
+    from crabkit.constraints import get as get_type
+    from crabkit.constraints.suites import suite_name
+    from tiny_model import run_cli
+
+    path = shared_path("seed_pairs", "pairs_flat.jsonl")
+    src = tmp_path / "seeds.jsonl"
+    src.write_text("".join(line + "\n" for line in islice(path.read_text(encoding="utf-8").splitlines(), 200)))
+
+    def suites(*flags: str) -> tuple[list[dict], set[str]]:
+        out = tmp_path / f"pairs{len(flags)}{'-'.join(flags)}.jsonl"
+        assert run_cli(["pairs", str(src), "--out", str(out), *flags]) == 0
+        pairs = [json.loads(line) for line in out.read_text().splitlines()]
+        return pairs, {suite_name(get_type(c["type"])) for p in pairs for c in p["constraints"]}
+
+    default, seen = suites()
+    assert default and seen == {"ifeval"}
+    ifbench, seen = suites("--types", "ifbench")
+    assert ifbench and seen == {"ifbench"}
+    for pair in ifbench:
+        _assert_pair_is_correct({**pair, "prompt": pair["prompt"][-1]["content"],
+                                 "chosen": pair["chosen"][-1]["content"], "rejected": pair["rejected"][-1]["content"]})
+    both, seen = suites("--types", "all")
+    assert seen == {"ifeval", "ifbench"}
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        run_cli(["pairs", str(src), "--out", str(tmp_path / "x.jsonl"), "--types", "ifbenchh"])
+    assert stop.value.code == 2 and "argument --types: unknown suite 'ifbenchh'" in capsys.readouterr().err
+    assert run_cli(["pairs", str(src), "--out", str(tmp_path / "x.jsonl"), "--types", "all", "--policy", "m",
+                    "--backend", "scripted"]) == 2  # fmt: skip
+    assert "--types" in capsys.readouterr().err

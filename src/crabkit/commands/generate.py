@@ -14,6 +14,8 @@ __all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from crabkit.commands.options import suites_arg
+
     p = sub.add_parser("generate", help="back-translate constraints and compose training data")
     p.add_argument("input", help="JSON / JSONL / Parquet file, saved HF dataset dir, Hub id, or - for stdin")
     p.add_argument("--out", required=True, help="run directory (rerun the same command to resume)")
@@ -34,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-dedup", action="store_true", default=None,
                    help="keep exact duplicate instruction-response pairs")
     p.add_argument("--limit", type=int, metavar="N", help="stop after N accepted seeds")
-    p.add_argument("--types", type=_suites_arg, metavar="SUITES",
+    p.add_argument("--types", type=suites_arg, metavar="SUITES",
                    help="which suites' constraint types are inferred and asked: ifeval (IFEval's 25 and "
                         "crabkit's own IFEval-style types; the default), ifbench (IFBench's 57 checkable "
                         "types), all, or weights such as ifeval=1,ifbench=0.5 (a suite's types are asked "
@@ -65,15 +67,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--out", default="runs/demo", help="run directory")
     d.add_argument("--seed", type=int, default=0, help="run seed")
     d.set_defaults(func=run_demo)
-
-
-def _suites_arg(value: str) -> dict[str, float]:
-    from crabkit.constraints.suites import parse_suites
-
-    try:
-        return parse_suites(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _engine_arguments(p: argparse.ArgumentParser) -> None:

@@ -18,9 +18,21 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BACKEND_CHOICES", "HelpFormatter", "add_backend_options", "backend_from_args", "backend_settings"]
+__all__ = [
+    "BACKEND_CHOICES", "HelpFormatter", "add_backend_options", "backend_from_args", "backend_settings", "suites_arg",
+]
 
 BACKEND_CHOICES = ("openai", "local", "vllm", "scripted")
+
+
+def suites_arg(value: str) -> dict[str, float]:
+    """``--types`` (``crab generate``, ``crab pairs``): suite name -> weight, or an argparse error."""
+    from crabkit.constraints.suites import parse_suites
+
+    try:
+        return parse_suites(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):

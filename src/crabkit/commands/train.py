@@ -88,6 +88,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="pairs JSONL to write")
     p.add_argument("--seed", type=int, default=0, help="seed of the pairing draws")
     p.add_argument("--per-chosen", type=int, default=1, help="rejected responses paired with each chosen one")
+    from crabkit.commands.options import suites_arg
+
+    p.add_argument("--types", type=suites_arg, metavar="SUITES",
+                   help="which suites' constraint types tell the responses apart: ifeval (the default), ifbench, "
+                        "all, or weights such as ifeval=1,ifbench=0.5 (as crab generate --types)")
     p.add_argument("--form", choices=["conversational", "standard"], default="conversational",
                    help="TRL preference form: conversational (prompt, chosen, rejected as message lists; what DPO on "
                         "a chat model uses) or standard (strings; a prompt with earlier turns stays a message list)")
@@ -234,6 +239,9 @@ def run_pairs(args: argparse.Namespace) -> int:
         if args.model or args.backend:
             if not args.model:
                 raise ConfigError("a policy needs --model (or --policy): the model to sample")
+            if args.types:
+                raise ConfigError("--types chooses the types that tell an input's responses apart; with --policy "
+                                  "the rows' own constraints are checked")
             from crabkit.train._common import read_jsonl
 
             rows = (row for _, row in read_jsonl(args.input))
@@ -251,7 +259,10 @@ def run_pairs(args: argparse.Namespace) -> int:
             if dropped:
                 print(f"warning: {dropped} later assistant turns of multi-turn conversations were not used "
                       "(--first-turn-only)", file=sys.stderr)  # fmt: skip
-            pairs = verifier_pairs(seeds, PairsConfig(seed=args.seed, rejected_per_chosen=args.per_chosen))
+            from crabkit.backtranslate.rules import RuleConfig
+
+            rules = RuleConfig(suites=args.types) if args.types else RuleConfig()
+            pairs = verifier_pairs(seeds, PairsConfig(seed=args.seed, rejected_per_chosen=args.per_chosen, rules=rules))
         from crabkit.export.forms import pair_rows
 
         pairs = pair_rows(pairs, args.form)

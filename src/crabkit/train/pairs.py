@@ -12,6 +12,7 @@ worst by constraint pass rate (on-policy pairs, as in iterative DPO).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crabkit.backtranslate.rules import RuleConfig, backtranslate_rules, verify_constraint
-from crabkit.compose.forward import ForwardConfig, forward_prompt, sample_constraints, sample_k
+from crabkit.compose.forward import ForwardConfig, forward_prompt, sample_constraints, sample_k, suite_scaled
 from crabkit.records import Constraint, Seed, content_id
 
 from .rewards import checks_for_row, pass_fraction
@@ -34,7 +35,8 @@ Generate = Callable[[list[dict[str, str]], int], Sequence[str]]
 
 @dataclass
 class PairsConfig:
-    """How verifier pairs are drawn. ``rejected_per_chosen``: pairs per chosen response at most."""
+    """How verifier pairs are drawn. ``rejected_per_chosen``: pairs per chosen response at most;
+    ``rules``: which types are inferred (``rules.suites``, as ``crab generate --types``)."""
 
     seed: int = 0
     rejected_per_chosen: int = 1
@@ -110,6 +112,10 @@ def verifier_pairs(seeds: Iterable[Seed], cfg: PairsConfig | None = None) -> Ite
     Each chosen response draws with its own rng, so its pairs do not depend on input order.
     """
     cfg = cfg or PairsConfig()
+    suites = cfg.rules.suite_multipliers()
+    if any(f != 1.0 for f in suites.values()):  # a lighter suite's types are asked less often, as in compose
+        cfg = dataclasses.replace(cfg, forward=dataclasses.replace(
+            cfg.forward, weights=suite_scaled(cfg.forward.weights, suites)))
     groups: dict[tuple, list[Seed]] = {}
     for s in seeds:
         groups.setdefault(_group_key(s), []).append(s)
