@@ -450,9 +450,9 @@ def format_markdown(report: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_common_args(p, CPU_DEFAULTS)
-    p.add_argument("--arms", default="A,C,B,M,D",
+    p.add_argument("--arms", default="A,C,B,M,D,G",
                    help="letters of the arms to run, in this order (M: C mixed with plain chat of other seeds; "
-                        "E: GRPO on C; F: C's examples that fit --max-length)")
+                        "E: GRPO on C; F: C's examples that fit --max-length; G: C with an edit tried on every seed)")
     p.add_argument("--preset", choices=["cpu", "gpu"], default="cpu",
                    help="gpu: full fine-tuning, one epoch over every train seed, 512 new tokens, FollowBench rules")
     p.add_argument("--followbench", help="also score FollowBench's rule-scored items from this directory")
