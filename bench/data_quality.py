@@ -76,7 +76,10 @@ def measure(run_dir: Path, n_others: int = 5, seed: int = 0) -> dict[str, Any]:
         from crabkit.constraints.ifbench_unsupported import UNSUPPORTED
         from crabkit.constraints.suites import ifbench_instruction_ids
     except ImportError:  # a generator from before IFBench (replication rounds pin one): no IFBench types
-        UNSUPPORTED, ifbench_instruction_ids = {}, list
+        UNSUPPORTED = {}
+
+        def ifbench_instruction_ids() -> list[str]:
+            return []
 
     train = _rows(run_dir / "train.jsonl")
     records = _rows(run_dir / "constraints.jsonl")

@@ -217,9 +217,8 @@ def prepare_data(cfg: BenchConfig, out: Path, *, progress: bool = False, mix: bo
             input=str(root / seeds), seed=cfg.seed, min_words=cfg.min_words,
             compose=ComposeConfig(reverse_ratio=reverse_ratio, forward=forward),
             mix=str(mix_with) if mix_with else None, mix_ratio=cfg.mix_ratio if mix_with else 0.0,
+            edits=EditConfig() if edit_rate is None else EditConfig(rate=edit_rate),
         )
-        if edit_rate is not None:
-            gen.edits = EditConfig(rate=edit_rate)
         result = generate(gen, root / name, progress=progress)
         if not result.already_done:
             log(f"generate {name}: {result.stats['seeds']} seeds, examples {result.stats['examples']}")

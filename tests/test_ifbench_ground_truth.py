@@ -10,16 +10,9 @@ from pathlib import Path
 import pytest
 
 from crabkit.cli import main
-from crabkit.constraints import UnknownConstraintType, get_by_benchmark_id, get_by_ifeval_id
+from crabkit.constraints import UnknownConstraintType, get_by_benchmark_id
+from crabkit.constraints import is_ifeval_id as _is_ifeval
 from crabkit.train.rewards import constraint_reward
-
-
-def _is_ifeval(instruction_id: str) -> bool:
-    try:
-        get_by_ifeval_id(instruction_id)
-    except UnknownConstraintType:
-        return False
-    return True
 
 
 def _rows(path: Path) -> list[dict]:

@@ -10,6 +10,7 @@ satisfies every chosen constraint, a constraint it fails is added or swapped in 
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
@@ -20,7 +21,10 @@ from crabkit.records import Constraint
 from .templates import join_forward
 from .weights import DEFAULT_WEIGHTS, FINGERPRINT_TYPES
 
-__all__ = ["Balance", "ForwardConfig", "cover", "forward_prompt", "sample_constraints", "sample_k", "suite_scaled", "type_weight"]
+__all__ = [
+    "Balance", "ForwardConfig", "cover", "forward_prompt", "sample_constraints", "sample_k", "suite_scaled", "type_weight",
+    "with_suites",
+]
 
 # Weight of a constraint no other answer was compared with (soft ones, single seeds): as if half
 # the other answers failed it.
@@ -96,6 +100,14 @@ def type_weight(c: Constraint, weights: Mapping[str, float]) -> float:
 
         return get(c.type).weight
     return 1.0
+
+
+def with_suites(cfg: ForwardConfig, suites: Mapping[str, float] | None) -> ForwardConfig:
+    """``cfg`` with its type weights scaled by ``suites`` (see ``suite_scaled``); ``cfg`` itself when
+    no factor differs from 1 (None included)."""
+    if not suites or all(f == 1.0 for f in suites.values()):
+        return cfg
+    return dataclasses.replace(cfg, weights=suite_scaled(cfg.weights, suites))
 
 
 def suite_scaled(weights: Mapping[str, float], suites: Mapping[str, float]) -> dict[str, float]:

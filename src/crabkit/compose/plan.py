@@ -27,7 +27,6 @@ With the default constraint types (IFEval's suite) every benchmark type is an IF
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -38,7 +37,7 @@ from crabkit.backtranslate.rules import Backtranslated
 from crabkit.constraints import get
 from crabkit.records import Constraint
 
-from .forward import Balance, ForwardConfig, cover, forward_prompt, sample_constraints, sample_k, suite_scaled
+from .forward import Balance, ForwardConfig, cover, forward_prompt, sample_constraints, sample_k, with_suites
 from .mix import history_messages
 from .reverse import canonical_constraints, reverse_prompt, reverse_target
 from .templates import REVERSE_FORMATS
@@ -117,22 +116,22 @@ def _ifeval_row(
 ) -> dict[str, Any] | None:
     """The ground-truth row of one prompt: all of ``chosen`` must be benchmark types, or, with
     ``subset``, the benchmark-typed ones are checked and the other rule constraints are listed."""
-    refs = [(c, ref) for c in chosen if (ref := benchmark_ref(c))]
-    if not refs or (len(refs) < len(chosen) and not subset):
+    refs = [(c, benchmark_ref(c)) for c in chosen]
+    typed = [ref for _, ref in refs if ref]
+    if not typed or (len(typed) < len(chosen) and not subset):
         return None
     row: dict[str, Any] = {
         "key": int(item.seed.id[:12], 16),
         "seed_id": item.seed.id,
         "prompt": prompt,
-        "instruction_id_list": [ref[0] for _, ref in refs],
-        "kwargs": [ref[1] for _, ref in refs],
+        "instruction_id_list": [instruction_id for instruction_id, _ in typed],
+        "kwargs": [kwargs for _, kwargs in typed],
         "response": response,
     }
     if history := history_messages(item.seed):  # the system message and earlier turns the prompt follows
         row["history"] = history
     if subset:
-        listed = {id(c) for c, _ in refs}
-        row["other_constraints"] = [c.to_json() for c in chosen if id(c) not in listed and c.source == "rule"]
+        row["other_constraints"] = [c.to_json() for c, ref in refs if ref is None and c.source == "rule"]
     return row
 
 
@@ -226,8 +225,7 @@ def compose_block(
     queue = deque(it for it in items if it.constraints)
     out.skipped_no_constraints = len(items) - len(queue)
     fcfg = cfg.forward
-    if suites and any(f != 1.0 for f in suites.values()):
-        fcfg = dataclasses.replace(fcfg, weights=suite_scaled(fcfg.weights, suites))
+    fcfg = with_suites(fcfg, suites)
     balance = Balance.of([it.constraints for it in queue], fcfg.most_share)
     every = cfg.ground_truth == "every"
     while queue:

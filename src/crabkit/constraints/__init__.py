@@ -9,6 +9,7 @@ from .registry import (
     get_by_ifbench_id,
     get_by_ifeval_id,
     ids,
+    is_ifeval_id,
     register,
 )
 
@@ -22,5 +23,6 @@ __all__ = [
     "get_by_ifbench_id",
     "get_by_ifeval_id",
     "ids",
+    "is_ifeval_id",
     "register",
 ]

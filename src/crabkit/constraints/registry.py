@@ -14,6 +14,7 @@ __all__ = [
     "get_by_ifbench_id",
     "get_by_ifeval_id",
     "ids",
+    "is_ifeval_id",
     "register",
 ]
 
@@ -79,6 +80,12 @@ def get_by_ifbench_id(ifbench_id: str) -> ConstraintType:
         return _BY_IFBENCH[ifbench_id]
     except KeyError:
         raise UnknownConstraintType(f"no constraint type for IFBench id {ifbench_id!r}") from None
+
+
+def is_ifeval_id(instruction_id: str) -> bool:
+    """Whether ``instruction_id`` is one of IFEval's ids (IFBench's are not)."""
+    _load()
+    return instruction_id in _BY_IFEVAL
 
 
 def get_by_benchmark_id(instruction_id: str) -> ConstraintType:

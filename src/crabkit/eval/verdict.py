@@ -22,8 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from crabkit.constraints import ConstraintType, UnknownConstraintType, get_by_ifbench_id, get_by_ifeval_id
-from crabkit.constraints.ifbench_unsupported import UNSUPPORTED
+from crabkit.constraints import ConstraintType, get_by_benchmark_id, get_by_ifeval_id
 
 __all__ = ["Resolver", "instruction_verdict", "loose_variants", "resolve_ifbench", "resolve_ifeval"]
 
@@ -37,20 +36,10 @@ def resolve_ifeval(instruction_id: str) -> ConstraintType:
 
 
 def resolve_ifbench(instruction_id: str) -> ConstraintType:
-    """The registered type that scores IFBench's ``instruction_id`` (its new types first, then its
-    copies of IFEval's); an unsupported id raises ``UnknownConstraintType`` with the reason."""
-    if instruction_id in UNSUPPORTED:
-        raise UnknownConstraintType(
-            f"IFBench id {instruction_id!r} is not supported: {UNSUPPORTED[instruction_id]}"
-        )
-    try:
-        return get_by_ifbench_id(instruction_id)
-    except UnknownConstraintType:
-        pass
-    try:
-        return get_by_ifeval_id(instruction_id)
-    except UnknownConstraintType:
-        raise UnknownConstraintType(f"no constraint type for IFBench id {instruction_id!r}") from None
+    """The registered type that scores IFBench's ``instruction_id`` (its new types and its copies of
+    IFEval's: the registry's benchmark ids); an unsupported id raises ``UnknownConstraintType`` with
+    the reason."""
+    return get_by_benchmark_id(instruction_id)
 
 
 def loose_variants(response: str) -> list[str]:

@@ -105,16 +105,6 @@ def _clean_kwargs(kwargs: Any, n_ids: int, where: str) -> list[dict[str, Any]]:
     return out
 
 
-def _is_ifeval_id(instruction_id: str) -> bool:
-    from crabkit.constraints import UnknownConstraintType, get_by_ifeval_id
-
-    try:
-        get_by_ifeval_id(instruction_id)
-    except UnknownConstraintType:
-        return False
-    return True
-
-
 def ground_truth_label(instruction_ids: list[str], kwargs: list[dict[str, Any]]) -> str:
     """open-instruct's IFEval ``ground_truth``: ``[{"instruction_id": [...], "kwargs": [...]}]`` as text."""
     return json.dumps([{"instruction_id": instruction_ids, "kwargs": kwargs}], ensure_ascii=False, sort_keys=True)
@@ -143,7 +133,9 @@ def rlvr_rows(rows: Iterable[Mapping[str, Any]], form: str = "grpo") -> Iterator
             }  # fmt: skip
             yield out
         elif form == "open-instruct":
-            known = [(i, kw) for i, kw in zip(ids, kwargs) if _is_ifeval_id(i)]
+            from crabkit.constraints import is_ifeval_id
+
+            known = [(i, kw) for i, kw in zip(ids, kwargs) if is_ifeval_id(i)]
             if known:
                 yield {"id": row_id, "messages": turns, "dataset": "ifeval",
                        "ground_truth": ground_truth_label([i for i, _ in known], [kw for _, kw in known])}  # fmt: skip

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crabkit.backtranslate.rules import RuleConfig, backtranslate_rules, verify_constraint
-from crabkit.compose.forward import ForwardConfig, forward_prompt, sample_constraints, sample_k, suite_scaled
+from crabkit.compose.forward import ForwardConfig, forward_prompt, sample_constraints, sample_k, with_suites
 from crabkit.records import Constraint, Seed, content_id
 
 from .rewards import checks_for_row, pass_fraction
@@ -112,10 +112,8 @@ def verifier_pairs(seeds: Iterable[Seed], cfg: PairsConfig | None = None) -> Ite
     Each chosen response draws with its own rng, so its pairs do not depend on input order.
     """
     cfg = cfg or PairsConfig()
-    suites = cfg.rules.suite_multipliers()
-    if any(f != 1.0 for f in suites.values()):  # a lighter suite's types are asked less often, as in compose
-        cfg = dataclasses.replace(cfg, forward=dataclasses.replace(
-            cfg.forward, weights=suite_scaled(cfg.forward.weights, suites)))
+    # A lighter suite's types are asked less often, as in compose.
+    cfg = dataclasses.replace(cfg, forward=with_suites(cfg.forward, cfg.rules.suite_multipliers()))
     groups: dict[tuple, list[Seed]] = {}
     for s in seeds:
         groups.setdefault(_group_key(s), []).append(s)
